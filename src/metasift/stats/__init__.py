@@ -1,0 +1,16 @@
+"""The numerical core: effect sizes, heterogeneity estimators, pooling, batch fits.
+
+Pure NumPy kernels with no I/O and no knowledge of reviews; usable on its own.
+"""
+
+from __future__ import annotations
+
+from metasift.stats.batch import BatchResult, meta_analysis_batch
+from metasift.stats.pooling import MetaResult, meta_analysis
+
+__all__ = [
+    "BatchResult",
+    "MetaResult",
+    "meta_analysis",
+    "meta_analysis_batch",
+]

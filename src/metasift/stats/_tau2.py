@@ -1,0 +1,333 @@
+"""Estimators of the between-study variance tau^2, vectorised over columns.
+
+Each estimator follows metafor's ``rma.uni`` (Viechtbauer 2010, J Stat Softw 36(3); the
+estimator formulas and standard errors are those of metafor 3.8-1 and its notes), written for
+``(k, d)`` arrays. Iterative estimators run until the change in tau^2 is at most
+``tol * max(1, tau2)``; a column that does not get there is reported, never hidden.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special
+
+from metasift.stats._kernels import (
+    Columns,
+    FloatArray,
+    WeightedFit,
+    fit_at,
+    loglik,
+    v_traces,
+    weighted_fit,
+)
+
+METHODS = ("EE", "FE", "DL", "DLIT", "HE", "HS", "HSk", "SJ", "SJIT", "ML", "REML", "EB", "PM", "PMM")
+
+#: A function of tau^2 giving (score, observed information, expected information); the
+#: score is positive below the root.
+ScoreFn = Callable[[FloatArray], tuple[FloatArray, FloatArray, FloatArray]]
+
+
+@dataclass(frozen=True)
+class Tau2Fit:
+    """tau^2 estimates of ``d`` columns with their standard errors and diagnostics."""
+
+    tau2: FloatArray
+    se: FloatArray
+    n_iter: np.ndarray
+    converged: np.ndarray
+
+
+def _closed(tau2: FloatArray, se: FloatArray) -> Tau2Fit:
+    d = tau2.shape[0]
+    return Tau2Fit(tau2, se, np.zeros(d, dtype=np.int64), np.ones(d, dtype=bool))
+
+
+def _se_q_type(tr_a: FloatArray, df: FloatArray, tr_aa: FloatArray, tau2: FloatArray) -> FloatArray:
+    """SE of a moment estimator ``(Q - df) / tr(A)`` with unit-variance weights."""
+    return np.sqrt((2.0 * df + 4.0 * tau2 * tr_a + 2.0 * tau2**2 * tr_aa) / tr_a**2)
+
+
+def tau2_dl(cols: Columns) -> Tau2Fit:
+    """DerSimonian-Laird (1986): ``max(0, (Q - (k-1)) / tr(P))`` with ``w = 1/v``."""
+    fit = fit_at(cols, 0.0)
+    df = cols.k - 1.0
+    tau2 = np.maximum(0.0, (fit.q - df) / fit.tr_p)
+    return _closed(tau2, _se_q_type(fit.tr_p, df, fit.tr_pp(), tau2))
+
+
+def tau2_hs(cols: Columns, *, k_correction: bool) -> Tau2Fit:
+    """Hunter-Schmidt: ``(Q - k) / S1``; with the k/(k-1) correction ("HSk")."""
+    fit = fit_at(cols, 0.0)
+    k, df = cols.k, cols.k - 1.0
+    q = fit.q * k / df if k_correction else fit.q
+    tau2 = np.maximum(0.0, (q - k) / fit.s1)
+    se = np.sqrt((2.0 * df + 4.0 * tau2 * fit.tr_p + 2.0 * tau2**2 * fit.tr_pp()) / fit.s1**2)
+    return _closed(tau2, se * k / df if k_correction else se)
+
+
+def _he_raw(cols: Columns) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Hedges' unweighted moment estimate (not truncated), tr(PV) and tr(PVPV) with w = 1."""
+    fit = _unit_fit(cols)
+    tr_pv, tr_pvpv, _ = v_traces(fit, cols.v)
+    return (fit.q - tr_pv) / (cols.k - 1.0), tr_pv, tr_pvpv
+
+
+def _unit_fit(cols: Columns) -> WeightedFit:
+    return weighted_fit(cols, cols.m.copy())
+
+
+def tau2_he(cols: Columns) -> Tau2Fit:
+    """Hedges (1983) / Cochran ANOVA estimator from unweighted residuals."""
+    raw, tr_pv, tr_pvpv = _he_raw(cols)
+    tau2 = np.maximum(0.0, raw)
+    df = cols.k - 1.0
+    se = np.sqrt((2.0 * tr_pvpv + 4.0 * tau2 * tr_pv + 2.0 * tau2**2 * df) / df**2)
+    return _closed(tau2, se)
+
+
+def _sj_start(cols: Columns) -> FloatArray:
+    """Sidik-Jonkman starting value: the variance of the y's with divisor k."""
+    return _unit_fit(cols).q / cols.k
+
+
+def tau2_sj(cols: Columns) -> Tau2Fit:
+    """Sidik-Jonkman (2005): ``tau0 * Q(tau0) / (k-1)`` with ``tau0 = var(y) (k-1)/k``."""
+    tau0 = _sj_start(cols)
+    fit = fit_at(cols, tau0)
+    df = cols.k - 1.0
+    tau2 = np.maximum(0.0, tau0 * fit.q / df)
+    _, tr_pvpv, tr_pvp = v_traces(fit, cols.v)
+    se = np.sqrt(tau0**2 / df**2 * (2.0 * tr_pvpv + 4.0 * tau2 * tr_pvp + 2.0 * tau2**2 * fit.tr_pp()))
+    return _closed(tau2, se)
+
+
+def _se_iterative(cols: Columns, tau2: FloatArray) -> FloatArray:
+    """metafor's SE for EB, PM, PMM, DLIT and SJIT: ``sqrt(2 k^2 / (k-1)) / sum(w)``."""
+    fit = fit_at(cols, tau2)
+    return np.asarray(np.sqrt(2.0 * cols.k**2 / (cols.k - 1.0)) / fit.s1, dtype=np.float64)
+
+
+def _fixed_point(
+    cols: Columns,
+    start: FloatArray,
+    update: Callable[[FloatArray], FloatArray],
+    tol: float,
+    maxiter: int,
+) -> tuple[FloatArray, np.ndarray, np.ndarray]:
+    """Iterate ``tau2 <- update(tau2)`` column-wise until the change is small."""
+    tau2 = start.copy()
+    d = tau2.shape[0]
+    n_iter = np.zeros(d, dtype=np.int64)
+    active = np.isfinite(tau2)
+    for _ in range(maxiter):
+        if not active.any():
+            break
+        new = update(tau2)
+        change = np.abs(new - tau2)
+        tau2 = np.where(active, new, tau2)
+        n_iter += active
+        active &= ~(change <= tol * np.maximum(1.0, np.abs(tau2)))
+    return tau2, n_iter, ~active
+
+
+def tau2_sjit(cols: Columns, tol: float, maxiter: int) -> Tau2Fit:
+    """Iterated Sidik-Jonkman: ``tau2 <- tau2 * Q(tau2) / (k-1)`` from the SJ start."""
+    df = cols.k - 1.0
+
+    def update(tau2: FloatArray) -> FloatArray:
+        return np.asarray(tau2 * fit_at(cols, tau2).q / df, dtype=np.float64)
+
+    tau2, n_iter, conv = _fixed_point(cols, _sj_start(cols), update, tol, maxiter)
+    tau2 = np.maximum(0.0, tau2)
+    return Tau2Fit(tau2, _se_iterative(cols, tau2), n_iter, conv)
+
+
+def tau2_dlit(cols: Columns, tol: float, maxiter: int) -> Tau2Fit:
+    """Iterated DerSimonian-Laird: ``tau2 <- max(0, (Q_w - tr(PV)) / tr(P))`` from 0.
+
+    Weights ``1/(v + tau2)`` of the previous step; its fixed point is the Paule-Mandel
+    estimate (DerSimonian and Kacker 2007), as in metafor >= 4.6.
+    """
+
+    def update(tau2: FloatArray) -> FloatArray:
+        fit = fit_at(cols, tau2)
+        tr_pv, _, _ = v_traces(fit, cols.v)
+        return np.maximum(0.0, (fit.q - tr_pv) / fit.tr_p)
+
+    start = np.zeros(cols.y.shape[1])
+    tau2, n_iter, conv = _fixed_point(cols, start, update, tol, maxiter)
+    return Tau2Fit(tau2, _se_iterative(cols, tau2), n_iter, conv)
+
+
+def score_fn(cols: Columns, method: str) -> ScoreFn:
+    """Score and information in tau^2 of the ML, REML, EB, PM and PMM estimating equations.
+
+    The update is ``tau2 + score / information`` with the observed information (Newton's
+    method), which converges quadratically where metafor's expected information (Fisher
+    scoring) converges linearly; both have the same root. Where the observed information
+    is not positive, the expected one is used. For PM and PMM the score is
+    ``Q(tau2) - target`` and its negative derivative is ``sum(w^2 r^2)``.
+    """
+    k, df = cols.k, cols.k - 1.0
+    target = special.chdtri(df, 0.5) if method == "PMM" else df
+
+    def score(tau2: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+        fit = fit_at(cols, tau2)
+        if method in ("PM", "PMM"):
+            return fit.q - target, fit.q2, fit.q2
+        if method == "EB":
+            return fit.q * k / df - k, fit.q2 * k / df, fit.s1
+        # y'PPPy = sum(w^3 r^2) - (sum(w^2 r))^2 / sum(w) for the intercept-only model
+        w2r = fit.w * fit.w * fit.r
+        pppy = np.einsum("kd,kd->d", w2r * fit.w, fit.r) - w2r.sum(axis=0) ** 2 / fit.s1
+        if method == "REML":
+            expected = fit.tr_pp()
+            score_value = fit.q2 - fit.tr_p
+        else:
+            expected = fit.s2
+            score_value = fit.q2 - fit.s1
+        observed = 2.0 * pppy - expected
+        return score_value, np.where(observed > 0, observed, expected), expected
+
+    return score
+
+
+def _bracketed(score: ScoreFn, lo: FloatArray, tau2: FloatArray, tol: float) -> FloatArray:
+    """Root of a score by bisection, for columns where scoring steps oscillate.
+
+    Starts from a bracket ``[lo, hi]`` with ``score(lo) > 0 >= score(hi)``; ``hi`` is found
+    by doubling. Slow but sure: about 60 halvings reach double precision.
+    """
+    hi = np.maximum(2.0 * np.maximum(tau2, lo), 1.0)
+    for _ in range(200):
+        s = score(hi)[0]
+        up = s > 0
+        if not up.any():
+            break
+        lo = np.where(up, hi, lo)
+        hi = np.where(up, 2.0 * hi, hi)
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        s = score(mid)[0]
+        lo = np.where(s > 0, mid, lo)
+        hi = np.where(s > 0, hi, mid)
+        if np.all(hi - lo <= tol * np.maximum(1.0, hi)):
+            break
+    return np.asarray(0.5 * (lo + hi), dtype=np.float64)
+
+
+def newton_scoring(
+    cols: Columns, method: str, start: FloatArray, tol: float, maxiter: int
+) -> tuple[FloatArray, np.ndarray, np.ndarray]:
+    """Safeguarded Newton iteration for a root of the score on ``tau2 >= 0``.
+
+    Each step keeps a bracket: ``lo`` where the score was positive, ``hi`` where it was
+    not. The Newton step is taken when it stays inside the bracket, else the Fisher-scoring
+    step, else the midpoint, so the iteration cannot cycle. A column whose score is not
+    positive at 0 ends at exactly 0: the boundary is an answer. Only unconverged columns are
+    evaluated. Columns still unconverged after ``min(maxiter, 100)`` steps are finished by
+    bisection; ``converged`` is False only where that fails too.
+    """
+    tau2 = start.copy()
+    d = tau2.shape[0]
+    n_iter = np.zeros(d, dtype=np.int64)
+    active = np.isfinite(tau2)
+    lo, hi = np.zeros(d), np.full(d, np.inf)
+    lo_known = np.zeros(d, dtype=bool)
+    for _ in range(min(maxiter, 100)):
+        idx = np.flatnonzero(active)
+        if idx.size == 0:
+            break
+        t = tau2[idx]
+        s, observed, expected = score_fn(cols.take(idx), method)(t)
+        pos = s > 0
+        lo[idx] = np.where(pos, np.maximum(lo[idx], t), lo[idx])
+        lo_known[idx] |= pos
+        hi[idx] = np.where(pos, hi[idx], np.minimum(hi[idx], t))
+        lo_i, hi_i, known_i = lo[idx], hi[idx], lo_known[idx]
+
+        def inside(c: FloatArray) -> np.ndarray:
+            return np.where(pos, c < hi_i, (c > lo_i) | ((c == 0.0) & ~known_i))
+
+        newton = np.maximum(0.0, t + s / observed)
+        fisher = np.maximum(0.0, t + s / expected)
+        mid = np.where(np.isfinite(hi_i), 0.5 * (lo_i + hi_i), fisher)
+        new = np.where(inside(newton), newton, np.where(inside(fisher), fisher, mid))
+        tau2[idx] = new
+        n_iter[idx] += 1
+        active[idx] = ~(np.abs(new - t) <= tol * np.maximum(1.0, new))
+    if active.any():
+        _finish_by_bisection(cols, method, tau2, lo, active, n_iter, tol)
+    return tau2, n_iter, ~active
+
+
+def _finish_by_bisection(
+    cols: Columns,
+    method: str,
+    tau2: FloatArray,
+    lo: FloatArray,
+    active: np.ndarray,
+    n_iter: np.ndarray,
+    tol: float,
+) -> None:
+    """Solve the still-active columns by bisection, updating the arrays in place."""
+    idx = np.flatnonzero(active)
+    score = score_fn(cols.take(idx), method)
+    s0 = score(np.zeros(idx.size))[0]
+    root = _bracketed(score, lo[idx], tau2[idx], tol)
+    tau2[idx] = np.where(s0 > 0, root, 0.0)
+    s, observed, _ = score(tau2[idx])
+    at_root = (np.abs(s / observed) <= 10 * tol * np.maximum(1.0, tau2[idx])) | (tau2[idx] == 0)
+    n_iter[idx] += 400
+    active[idx] = ~at_root
+
+
+def tau2_iterative(cols: Columns, method: str, tol: float, maxiter: int) -> Tau2Fit:
+    """ML, REML, EB (Newton from the HE estimate, as metafor's start), PM and PMM (from 0)."""
+    if method in ("PM", "PMM"):
+        start = np.zeros(cols.y.shape[1])
+    else:
+        start = np.maximum(0.0, _he_raw(cols)[0])
+    tau2, n_iter, conv = newton_scoring(cols, method, start, tol, maxiter)
+    if method in ("ML", "REML"):
+        tau2 = _prefer_zero(cols, tau2, reml=method == "REML")
+    fit = fit_at(cols, tau2)
+    if method == "REML":
+        se = np.sqrt(2.0 / fit.tr_pp())
+    elif method == "ML":
+        se = np.sqrt(2.0 / fit.s2)
+    else:
+        se = _se_iterative(cols, tau2)
+    return Tau2Fit(tau2, np.asarray(se, dtype=np.float64), n_iter, conv)
+
+
+def _prefer_zero(cols: Columns, tau2: FloatArray, *, reml: bool) -> FloatArray:
+    """Take tau2 = 0 where the (restricted) likelihood is higher there (metafor's ll0check)."""
+    ll = loglik(cols, tau2, fit_at(cols, tau2), reml=reml)
+    zero = np.zeros_like(tau2)
+    ll0 = loglik(cols, zero, fit_at(cols, zero), reml=reml)
+    return np.where((tau2 > 0) & (ll0 > ll), 0.0, tau2)
+
+
+def estimate_tau2(cols: Columns, method: str, tol: float, maxiter: int) -> Tau2Fit:
+    """Dispatch on metafor's method code."""
+    if method in ("EE", "FE"):
+        d = cols.y.shape[1]
+        return _closed(np.zeros(d), np.full(d, np.nan))
+    if method == "DL":
+        return tau2_dl(cols)
+    if method in ("HS", "HSk"):
+        return tau2_hs(cols, k_correction=method == "HSk")
+    if method == "HE":
+        return tau2_he(cols)
+    if method == "SJ":
+        return tau2_sj(cols)
+    if method == "SJIT":
+        return tau2_sjit(cols, tol, maxiter)
+    if method == "DLIT":
+        return tau2_dlit(cols, tol, maxiter)
+    return tau2_iterative(cols, method, tol, maxiter)
