@@ -69,11 +69,11 @@ class WeightedFit:
 
     @property
     def tr_p(self) -> FloatArray:
-        return self.s1 - self.s2 / self.s1
+        return np.asarray(self.s1 - self.s2 / self.s1, dtype=np.float64)
 
     def tr_pp(self) -> FloatArray:
-        s3 = np.sum(self.w**3, axis=0)
-        return self.s2 - 2.0 * s3 / self.s1 + (self.s2 / self.s1) ** 2
+        s3 = np.sum(self.w * self.w * self.w, axis=0)
+        return np.asarray(self.s2 - 2.0 * s3 / self.s1 + (self.s2 / self.s1) ** 2, np.float64)
 
 
 def weights(cols: Columns, tau2: FloatArray | float) -> FloatArray:
@@ -108,8 +108,9 @@ def v_traces(fit: WeightedFit, v: FloatArray) -> tuple[FloatArray, FloatArray, F
     w, s1, s2 = fit.w, fit.s1, fit.s2
     w2v = np.sum(w * w * v, axis=0)
     tr_pv = np.sum(w * v, axis=0) - w2v / s1
-    tr_pvpv = np.sum((w * v) ** 2, axis=0) - 2.0 * np.sum(w**3 * v**2, axis=0) / s1 + (w2v / s1) ** 2
-    tr_pvp = w2v - 2.0 * np.sum(w**3 * v, axis=0) / s1 + s2 * w2v / s1**2
+    w3v = w * w * w * v
+    tr_pvpv = np.sum((w * v) ** 2, axis=0) - 2.0 * np.sum(w3v * v, axis=0) / s1 + (w2v / s1) ** 2
+    tr_pvp = w2v - 2.0 * np.sum(w3v, axis=0) / s1 + s2 * w2v / s1**2
     return tr_pv, tr_pvpv, tr_pvp
 
 

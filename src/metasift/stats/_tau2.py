@@ -24,7 +24,9 @@ from metasift.stats._kernels import (
     weighted_fit,
 )
 
-METHODS = ("EE", "FE", "DL", "DLIT", "HE", "HS", "HSk", "SJ", "SJIT", "ML", "REML", "EB", "PM", "PMM")
+METHODS = (
+    "EE", "FE", "DL", "DLIT", "HE", "HS", "HSk", "SJ", "SJIT", "ML", "REML", "EB", "PM", "PMM",
+)  # fmt: skip
 
 #: A function of tau^2 giving (score, observed information, expected information); the
 #: score is positive below the root.
@@ -33,82 +35,93 @@ ScoreFn = Callable[[FloatArray], tuple[FloatArray, FloatArray, FloatArray]]
 
 @dataclass(frozen=True)
 class Tau2Fit:
-    """tau^2 estimates of ``d`` columns with their standard errors and diagnostics."""
+    """tau^2 estimates of ``d`` columns with their diagnostics."""
 
     tau2: FloatArray
-    se: FloatArray
     n_iter: np.ndarray
     converged: np.ndarray
 
 
-def _closed(tau2: FloatArray, se: FloatArray) -> Tau2Fit:
+def _closed(tau2: FloatArray) -> Tau2Fit:
     d = tau2.shape[0]
-    return Tau2Fit(tau2, se, np.zeros(d, dtype=np.int64), np.ones(d, dtype=bool))
-
-
-def _se_q_type(tr_a: FloatArray, df: FloatArray, tr_aa: FloatArray, tau2: FloatArray) -> FloatArray:
-    """SE of a moment estimator ``(Q - df) / tr(A)`` with unit-variance weights."""
-    return np.sqrt((2.0 * df + 4.0 * tau2 * tr_a + 2.0 * tau2**2 * tr_aa) / tr_a**2)
+    return Tau2Fit(tau2, np.zeros(d, dtype=np.int64), np.ones(d, dtype=bool))
 
 
 def tau2_dl(cols: Columns) -> Tau2Fit:
     """DerSimonian-Laird (1986): ``max(0, (Q - (k-1)) / tr(P))`` with ``w = 1/v``."""
     fit = fit_at(cols, 0.0)
-    df = cols.k - 1.0
-    tau2 = np.maximum(0.0, (fit.q - df) / fit.tr_p)
-    return _closed(tau2, _se_q_type(fit.tr_p, df, fit.tr_pp(), tau2))
+    return _closed(np.maximum(0.0, (fit.q - (cols.k - 1.0)) / fit.tr_p))
 
 
 def tau2_hs(cols: Columns, *, k_correction: bool) -> Tau2Fit:
     """Hunter-Schmidt: ``(Q - k) / S1``; with the k/(k-1) correction ("HSk")."""
     fit = fit_at(cols, 0.0)
-    k, df = cols.k, cols.k - 1.0
-    q = fit.q * k / df if k_correction else fit.q
-    tau2 = np.maximum(0.0, (q - k) / fit.s1)
-    se = np.sqrt((2.0 * df + 4.0 * tau2 * fit.tr_p + 2.0 * tau2**2 * fit.tr_pp()) / fit.s1**2)
-    return _closed(tau2, se * k / df if k_correction else se)
-
-
-def _he_raw(cols: Columns) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Hedges' unweighted moment estimate (not truncated), tr(PV) and tr(PVPV) with w = 1."""
-    fit = _unit_fit(cols)
-    tr_pv, tr_pvpv, _ = v_traces(fit, cols.v)
-    return (fit.q - tr_pv) / (cols.k - 1.0), tr_pv, tr_pvpv
+    k = cols.k
+    q = fit.q * k / (k - 1.0) if k_correction else fit.q
+    return _closed(np.maximum(0.0, (q - k) / fit.s1))
 
 
 def _unit_fit(cols: Columns) -> WeightedFit:
     return weighted_fit(cols, cols.m.copy())
 
 
+def _he_raw(cols: Columns) -> FloatArray:
+    """Hedges' unweighted moment estimate, not truncated at 0."""
+    fit = _unit_fit(cols)
+    tr_pv, _, _ = v_traces(fit, cols.v)
+    return np.asarray((fit.q - tr_pv) / (cols.k - 1.0), dtype=np.float64)
+
+
 def tau2_he(cols: Columns) -> Tau2Fit:
     """Hedges (1983) / Cochran ANOVA estimator from unweighted residuals."""
-    raw, tr_pv, tr_pvpv = _he_raw(cols)
-    tau2 = np.maximum(0.0, raw)
-    df = cols.k - 1.0
-    se = np.sqrt((2.0 * tr_pvpv + 4.0 * tau2 * tr_pv + 2.0 * tau2**2 * df) / df**2)
-    return _closed(tau2, se)
+    return _closed(np.maximum(0.0, _he_raw(cols)))
 
 
 def _sj_start(cols: Columns) -> FloatArray:
     """Sidik-Jonkman starting value: the variance of the y's with divisor k."""
-    return _unit_fit(cols).q / cols.k
+    return np.asarray(_unit_fit(cols).q / cols.k, dtype=np.float64)
 
 
 def tau2_sj(cols: Columns) -> Tau2Fit:
     """Sidik-Jonkman (2005): ``tau0 * Q(tau0) / (k-1)`` with ``tau0 = var(y) (k-1)/k``."""
     tau0 = _sj_start(cols)
-    fit = fit_at(cols, tau0)
-    df = cols.k - 1.0
-    tau2 = np.maximum(0.0, tau0 * fit.q / df)
-    _, tr_pvpv, tr_pvp = v_traces(fit, cols.v)
-    se = np.sqrt(tau0**2 / df**2 * (2.0 * tr_pvpv + 4.0 * tau2 * tr_pvp + 2.0 * tau2**2 * fit.tr_pp()))
-    return _closed(tau2, se)
+    return _closed(np.maximum(0.0, tau0 * fit_at(cols, tau0).q / (cols.k - 1.0)))
 
 
-def _se_iterative(cols: Columns, tau2: FloatArray) -> FloatArray:
-    """metafor's SE for EB, PM, PMM, DLIT and SJIT: ``sqrt(2 k^2 / (k-1)) / sum(w)``."""
-    fit = fit_at(cols, tau2)
-    return np.asarray(np.sqrt(2.0 * cols.k**2 / (cols.k - 1.0)) / fit.s1, dtype=np.float64)
+def tau2_se(
+    cols: Columns, method: str, tau2: FloatArray, fit: WeightedFit, fit0: WeightedFit
+) -> FloatArray:
+    """Standard error of the tau^2 estimate, by metafor's formula for each estimator.
+
+    ``fit`` holds weights ``1/(v + tau2)`` and ``fit0`` weights ``1/v``. The moment
+    estimators' SEs are those of their quadratic forms (metafor's notes); ML and REML use
+    the Fisher information; EB, PM, PMM, DLIT and SJIT ``sqrt(2 k^2 / (k-1)) / sum(w)``.
+    """
+    k, df = cols.k, cols.k - 1.0
+    if method in ("DL", "HS", "HSk"):
+        trp, trpp = fit0.tr_p, fit0.tr_pp()
+        quad = 2.0 * df + 4.0 * tau2 * trp + 2.0 * tau2**2 * trpp
+        if method == "DL":
+            return np.asarray(np.sqrt(quad / trp**2), dtype=np.float64)
+        se = np.sqrt(quad / fit0.s1**2)
+        return np.asarray(se * k / df if method == "HSk" else se, dtype=np.float64)
+    if method == "HE":
+        tr_pv, tr_pvpv, _ = v_traces(_unit_fit(cols), cols.v)
+        quad = 2.0 * tr_pvpv + 4.0 * tau2 * tr_pv + 2.0 * tau2**2 * df
+        return np.asarray(np.sqrt(quad) / df, dtype=np.float64)
+    if method == "SJ":
+        tau0 = _sj_start(cols)
+        fit_sj = fit_at(cols, tau0)
+        _, tr_pvpv, tr_pvp = v_traces(fit_sj, cols.v)
+        quad = 2.0 * tr_pvpv + 4.0 * tau2 * tr_pvp + 2.0 * tau2**2 * fit_sj.tr_pp()
+        return np.asarray(tau0 / df * np.sqrt(quad), dtype=np.float64)
+    if method == "REML":
+        return np.asarray(np.sqrt(2.0 / fit.tr_pp()), dtype=np.float64)
+    if method == "ML":
+        return np.asarray(np.sqrt(2.0 / fit.s2), dtype=np.float64)
+    if method in ("EB", "PM", "PMM", "DLIT", "SJIT"):
+        return np.asarray(np.sqrt(2.0 * k**2 / df) / fit.s1, dtype=np.float64)
+    return np.full(k.shape, np.nan)
 
 
 def _fixed_point(
@@ -142,8 +155,7 @@ def tau2_sjit(cols: Columns, tol: float, maxiter: int) -> Tau2Fit:
         return np.asarray(tau2 * fit_at(cols, tau2).q / df, dtype=np.float64)
 
     tau2, n_iter, conv = _fixed_point(cols, _sj_start(cols), update, tol, maxiter)
-    tau2 = np.maximum(0.0, tau2)
-    return Tau2Fit(tau2, _se_iterative(cols, tau2), n_iter, conv)
+    return Tau2Fit(np.maximum(0.0, tau2), n_iter, conv)
 
 
 def tau2_dlit(cols: Columns, tol: float, maxiter: int) -> Tau2Fit:
@@ -160,7 +172,7 @@ def tau2_dlit(cols: Columns, tol: float, maxiter: int) -> Tau2Fit:
 
     start = np.zeros(cols.y.shape[1])
     tau2, n_iter, conv = _fixed_point(cols, start, update, tol, maxiter)
-    return Tau2Fit(tau2, _se_iterative(cols, tau2), n_iter, conv)
+    return Tau2Fit(tau2, n_iter, conv)
 
 
 def score_fn(cols: Columns, method: str) -> ScoreFn:
@@ -248,21 +260,28 @@ def newton_scoring(
         lo[idx] = np.where(pos, np.maximum(lo[idx], t), lo[idx])
         lo_known[idx] |= pos
         hi[idx] = np.where(pos, hi[idx], np.minimum(hi[idx], t))
-        lo_i, hi_i, known_i = lo[idx], hi[idx], lo_known[idx]
-
-        def inside(c: FloatArray) -> np.ndarray:
-            return np.where(pos, c < hi_i, (c > lo_i) | ((c == 0.0) & ~known_i))
-
+        bracket = (pos, lo[idx], hi[idx], lo_known[idx])
         newton = np.maximum(0.0, t + s / observed)
         fisher = np.maximum(0.0, t + s / expected)
-        mid = np.where(np.isfinite(hi_i), 0.5 * (lo_i + hi_i), fisher)
-        new = np.where(inside(newton), newton, np.where(inside(fisher), fisher, mid))
+        mid = np.where(np.isfinite(bracket[2]), 0.5 * (bracket[1] + bracket[2]), fisher)
+        new = np.where(
+            _inside(newton, *bracket),
+            newton,
+            np.where(_inside(fisher, *bracket), fisher, mid),
+        )
         tau2[idx] = new
         n_iter[idx] += 1
         active[idx] = ~(np.abs(new - t) <= tol * np.maximum(1.0, new))
     if active.any():
         _finish_by_bisection(cols, method, tau2, lo, active, n_iter, tol)
     return tau2, n_iter, ~active
+
+
+def _inside(
+    c: FloatArray, pos: np.ndarray, lo: FloatArray, hi: FloatArray, lo_known: np.ndarray
+) -> np.ndarray:
+    """Whether a step to ``c`` stays strictly inside the bracket in its direction."""
+    return np.where(pos, c < hi, (c > lo) | ((c == 0.0) & ~lo_known))
 
 
 def _finish_by_bisection(
@@ -288,36 +307,24 @@ def _finish_by_bisection(
 
 def tau2_iterative(cols: Columns, method: str, tol: float, maxiter: int) -> Tau2Fit:
     """ML, REML, EB (Newton from the HE estimate, as metafor's start), PM and PMM (from 0)."""
-    if method in ("PM", "PMM"):
-        start = np.zeros(cols.y.shape[1])
-    else:
-        start = np.maximum(0.0, _he_raw(cols)[0])
-    tau2, n_iter, conv = newton_scoring(cols, method, start, tol, maxiter)
-    if method in ("ML", "REML"):
-        tau2 = _prefer_zero(cols, tau2, reml=method == "REML")
-    fit = fit_at(cols, tau2)
-    if method == "REML":
-        se = np.sqrt(2.0 / fit.tr_pp())
-    elif method == "ML":
-        se = np.sqrt(2.0 / fit.s2)
-    else:
-        se = _se_iterative(cols, tau2)
-    return Tau2Fit(tau2, np.asarray(se, dtype=np.float64), n_iter, conv)
+    from_zero = method in ("PM", "PMM")
+    start = np.zeros(cols.y.shape[1]) if from_zero else np.maximum(0.0, _he_raw(cols))
+    return Tau2Fit(*newton_scoring(cols, method, start, tol, maxiter))
 
 
-def _prefer_zero(cols: Columns, tau2: FloatArray, *, reml: bool) -> FloatArray:
-    """Take tau2 = 0 where the (restricted) likelihood is higher there (metafor's ll0check)."""
-    ll = loglik(cols, tau2, fit_at(cols, tau2), reml=reml)
-    zero = np.zeros_like(tau2)
-    ll0 = loglik(cols, zero, fit_at(cols, zero), reml=reml)
-    return np.where((tau2 > 0) & (ll0 > ll), 0.0, tau2)
+def prefer_zero(
+    cols: Columns, tau2: FloatArray, fit: WeightedFit, fit0: WeightedFit, *, reml: bool
+) -> np.ndarray:
+    """Columns where the (restricted) likelihood is higher at tau2 = 0 (metafor's ll0check)."""
+    ll = loglik(cols, tau2, fit, reml=reml)
+    ll0 = loglik(cols, np.zeros_like(tau2), fit0, reml=reml)
+    return np.asarray((tau2 > 0) & (ll0 > ll), dtype=bool)
 
 
 def estimate_tau2(cols: Columns, method: str, tol: float, maxiter: int) -> Tau2Fit:
     """Dispatch on metafor's method code."""
     if method in ("EE", "FE"):
-        d = cols.y.shape[1]
-        return _closed(np.zeros(d), np.full(d, np.nan))
+        return _closed(np.zeros(cols.y.shape[1]))
     if method == "DL":
         return tau2_dl(cols)
     if method in ("HS", "HSk"):

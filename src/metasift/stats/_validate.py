@@ -60,14 +60,14 @@ def study_arrays(
         if bad.size:
             i = int(bad[0])
             raise InputError(
-                f"{name}[{i}] is {arr[i]!r} for study {labels[i]!r}: every study needs a finite "
-                f"value ({bad.size} study/studies affected); drop or complete them first"
+                f"{name}[{i}] is {float(arr[i])!r} for study {labels[i]!r}: every study needs "
+                f"a finite value ({bad.size} study/studies affected); drop or complete them first"
             )
     bad = np.flatnonzero(v <= 0)
     if bad.size:
         i = int(bad[0])
         shown = vi if vi is not None else sei
-        value = np.asarray(shown, dtype=np.float64)[i]
+        value = float(np.asarray(shown, dtype=np.float64)[i])
         raise InputError(
             f"{vname}[{i}] = {value!r} for study {labels[i]!r}: sampling variances and "
             f"standard errors must be > 0"

@@ -15,7 +15,7 @@ from scipy import special
 
 from metasift.errors import InputError
 from metasift.stats._kernels import Columns, FloatArray, fit_at, loglik, typical_variance
-from metasift.stats._tau2 import METHODS, Tau2Fit, estimate_tau2
+from metasift.stats._tau2 import METHODS, Tau2Fit, estimate_tau2, prefer_zero, tau2_se
 
 __all__ = ["BatchResult", "meta_analysis_batch"]
 
@@ -155,7 +155,7 @@ def meta_analysis_batch(
     if bad.any():
         i, j = np.argwhere(bad)[0]
         raise InputError(
-            f"vi[{i}, {j}] = {v[i, j]!r}: sampling variances must be > 0 "
+            f"vi[{i}, {j}] = {float(v[i, j])!r}: sampling variances must be > 0 "
             f"({int(bad.sum())} such value(s))"
         )
     if tau2 is not None and not (np.isfinite(tau2) and tau2 >= 0):
@@ -179,12 +179,15 @@ def _fit(
             est_tau2 = estimate_tau2(cols, method, tol, maxiter)
         else:
             d = k.shape[0]
-            est_tau2 = Tau2Fit(
-                np.full(d, float(fixed_tau2)), np.full(d, np.nan), np.zeros(d, np.int64), het
-            )
+            est_tau2 = Tau2Fit(np.full(d, float(fixed_tau2)), np.zeros(d, np.int64), het)
         tau2 = np.where(het, est_tau2.tau2, np.nan)
         fit = fit_at(cols, np.where(het, tau2, 0.0))
         fit0 = fit_at(cols, 0.0)
+        if fixed_tau2 is None and method in ("ML", "REML"):
+            zero = prefer_zero(cols, tau2, fit, fit0, reml=method == "REML")
+            if zero.any():
+                tau2 = np.where(zero, 0.0, tau2)
+                fit = fit_at(cols, np.where(het, tau2, 0.0))
         df_q = k - 1.0
         qe = np.where(het, fit0.q, np.nan)
         pooled = _pooled(fit, k, test, level)
@@ -213,7 +216,7 @@ def _fit(
             pi_lb=pi_lb,
             pi_ub=pi_ub,
             tau2=tau2,
-            tau2_se=np.where(het, est_tau2.se, np.nan),
+            tau2_se=np.where(het, tau2_se(cols, method, tau2, fit, fit0), np.nan),
             tau=np.sqrt(tau2),
             i2=i2,
             i2_q=np.where(het, np.where(qe > 0, np.maximum(0.0, (qe - df_q) / qe), 0.0), np.nan),

@@ -165,7 +165,7 @@ class MetaResult:
             }
         )
 
-    def confint(self, type: str = "QP") -> Any:  # noqa: A002 - metafor's argument name
+    def confint(self, type: str = "QP") -> Any:
         """Confidence intervals for tau^2, tau, I^2 and H^2.
 
         ``type="QP"``: Q-profile (Viechtbauer 2007), for every estimator; ``type="PL"``:
@@ -207,9 +207,7 @@ def _summary_text(res: MetaResult) -> str:
     pct = f"{100 * (1 - res.level):g}"
     lines = [_header(res), ""]
     if res.random_effects:
-        lines.append(
-            f"tau^2 = {_fmt(res.tau2)} (SE = {_fmt(res.tau2_se)})   tau = {_fmt(res.tau)}"
-        )
+        lines.append(f"tau^2 = {_fmt(res.tau2)} (SE = {_fmt(res.tau2_se)})   tau = {_fmt(res.tau)}")
     lines += [
         f"I^2 (from tau^2) = {_fmt(100 * res.i2, 2)}%   H^2 = {_fmt(res.h2)}",
         f"I^2 (from Q)     = {_fmt(100 * res.i2_q, 2)}%",
