@@ -174,7 +174,8 @@ def _fit(
 ) -> BatchResult:
     k = cols.k
     het = k >= 2
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # Degenerate columns (k < 2, zero residuals) give inf/NaN that np.where then masks.
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if fixed_tau2 is None:
             est_tau2 = estimate_tau2(cols, method, tol, maxiter)
         else:

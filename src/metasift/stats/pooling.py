@@ -313,13 +313,13 @@ def meta_analysis(
 
     Examples
     --------
-    The peer-support trials of Smit et al. (2022), clinical recovery (first five):
+    The first five peer-support trials of Smit et al. (2022), clinical recovery:
 
-    >>> g = [-0.05, 0.1933, 0.2563, 0.2800, 0.1100]
-    >>> se = [0.17, 0.0935, 0.2425, 0.1575, 0.1200]
+    >>> g = [-0.05, 0.1933, 0.2563, 0.2800, 0.9383]
+    >>> se = [0.17, 0.0935, 0.2425, 0.1575, 0.4098]
     >>> res = meta_analysis(g, sei=se, method="DL")
-    >>> round(res.estimate, 4), round(res.i2_q, 4)
-    (0.1512, 0.0)
+    >>> round(res.estimate, 4), round(res.ci_lb, 4), round(res.ci_ub, 4)
+    (0.2059, 0.0246, 0.3871)
     >>> res.k, res.method, res.converged
     (5, 'DL', True)
     """
