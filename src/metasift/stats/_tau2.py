@@ -47,22 +47,20 @@ def _closed(tau2: FloatArray) -> Tau2Fit:
     return Tau2Fit(tau2, np.zeros(d, dtype=np.int64), np.ones(d, dtype=bool))
 
 
-def tau2_dl(cols: Columns) -> Tau2Fit:
-    """DerSimonian-Laird (1986): ``max(0, (Q - (k-1)) / tr(P))`` with ``w = 1/v``."""
-    fit = fit_at(cols, 0.0)
+def tau2_dl(cols: Columns, fit: WeightedFit) -> Tau2Fit:
+    """DerSimonian-Laird (1986): ``max(0, (Q - (k-1)) / tr(P))``; ``fit`` has ``w = 1/v``."""
     return _closed(np.maximum(0.0, (fit.q - (cols.k - 1.0)) / fit.tr_p))
 
 
-def tau2_hs(cols: Columns, *, k_correction: bool) -> Tau2Fit:
-    """Hunter-Schmidt: ``(Q - k) / S1``; with the k/(k-1) correction ("HSk")."""
-    fit = fit_at(cols, 0.0)
+def tau2_hs(cols: Columns, fit: WeightedFit, *, k_correction: bool) -> Tau2Fit:
+    """Hunter-Schmidt: ``(Q - k) / S1``, with the k/(k-1) correction ("HSk"); w = 1/v."""
     k = cols.k
     q = fit.q * k / (k - 1.0) if k_correction else fit.q
     return _closed(np.maximum(0.0, (q - k) / fit.s1))
 
 
 def _unit_fit(cols: Columns) -> WeightedFit:
-    return weighted_fit(cols, cols.m.copy())
+    return weighted_fit(cols, cols.unit_weights())
 
 
 def _he_raw(cols: Columns) -> FloatArray:
@@ -321,14 +319,17 @@ def prefer_zero(
     return np.asarray((tau2 > 0) & (ll0 > ll), dtype=bool)
 
 
-def estimate_tau2(cols: Columns, method: str, tol: float, maxiter: int) -> Tau2Fit:
-    """Dispatch on metafor's method code."""
+def estimate_tau2(
+    cols: Columns, method: str, tol: float, maxiter: int, fit0: WeightedFit | None = None
+) -> Tau2Fit:
+    """Dispatch on metafor's method code; ``fit0`` is the fit with ``w = 1/v`` if known."""
     if method in ("EE", "FE"):
         return _closed(np.zeros(cols.y.shape[1]))
-    if method == "DL":
-        return tau2_dl(cols)
-    if method in ("HS", "HSk"):
-        return tau2_hs(cols, k_correction=method == "HSk")
+    if method in ("DL", "HS", "HSk"):
+        fit0 = fit_at(cols, 0.0) if fit0 is None else fit0
+        if method == "DL":
+            return tau2_dl(cols, fit0)
+        return tau2_hs(cols, fit0, k_correction=method == "HSk")
     if method == "HE":
         return tau2_he(cols)
     if method == "SJ":

@@ -14,7 +14,14 @@ from numpy.typing import ArrayLike
 from scipy import special
 
 from metasift.errors import InputError
-from metasift.stats._kernels import Columns, FloatArray, fit_at, loglik, typical_variance
+from metasift.stats._kernels import (
+    Columns,
+    FloatArray,
+    fit_at,
+    log_det,
+    loglik,
+    typical_variance,
+)
 from metasift.stats._tau2 import METHODS, Tau2Fit, estimate_tau2, prefer_zero, tau2_se
 
 __all__ = ["BatchResult", "meta_analysis_batch"]
@@ -176,14 +183,14 @@ def _fit(
     het = k >= 2
     # Degenerate columns (k < 2, zero residuals) give inf/NaN that np.where then masks.
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        fit0 = fit_at(cols, 0.0)
         if fixed_tau2 is None:
-            est_tau2 = estimate_tau2(cols, method, tol, maxiter)
+            est_tau2 = estimate_tau2(cols, method, tol, maxiter, fit0)
         else:
             d = k.shape[0]
             est_tau2 = Tau2Fit(np.full(d, float(fixed_tau2)), np.zeros(d, np.int64), het)
         tau2 = np.where(het, est_tau2.tau2, np.nan)
         fit = fit_at(cols, np.where(het, tau2, 0.0))
-        fit0 = fit_at(cols, 0.0)
         if fixed_tau2 is None and method in ("ML", "REML"):
             zero = prefer_zero(cols, tau2, fit, fit0, reml=method == "REML")
             if zero.any():
@@ -192,7 +199,7 @@ def _fit(
         df_q = k - 1.0
         qe = np.where(het, fit0.q, np.nan)
         pooled = _pooled(fit, k, test, level)
-        vt = np.where(het, typical_variance(cols), np.nan)
+        vt = np.where(het, typical_variance(cols, fit0), np.nan)
         if method in ("EE", "FE"):
             i2 = np.maximum(0.0, (qe - df_q) / qe)
             h2 = qe / df_q
@@ -205,6 +212,7 @@ def _fit(
         pi_lb = np.where(het & random, pooled["estimate"] - pi_half, np.nan)
         pi_ub = np.where(het & random, pooled["estimate"] + pi_half, np.nan)
         tau2_eval = np.where(het, tau2, 0.0)
+        logdet = log_det(cols, fit)
         out = BatchResult(
             estimate=pooled["estimate"],
             se=pooled["se"],
@@ -227,8 +235,12 @@ def _fit(
             qe_pval=special.chdtrc(df_q, qe),
             k=k.astype(np.int64),
             vt=vt,
-            loglik_ml=np.where(het, loglik(cols, tau2_eval, fit, reml=False), np.nan),
-            loglik_reml=np.where(het, loglik(cols, tau2_eval, fit, reml=True), np.nan),
+            loglik_ml=np.where(
+                het, loglik(cols, tau2_eval, fit, reml=False, logdet=logdet), np.nan
+            ),
+            loglik_reml=np.where(
+                het, loglik(cols, tau2_eval, fit, reml=True, logdet=logdet), np.nan
+            ),
             weights=fit.w / fit.s1,
             converged=est_tau2.converged | ~het,
             n_iter=est_tau2.n_iter,
