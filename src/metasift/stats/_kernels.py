@@ -87,12 +87,12 @@ class WeightedFit:
     @cached_property
     def s2(self) -> FloatArray:
         """sum(w^2)."""
-        return np.asarray(np.einsum("kd,kd->d", self.w, self.w), dtype=np.float64)
+        return np.asarray(np.einsum("k...,k...->...", self.w, self.w), dtype=np.float64)
 
     @cached_property
     def q2(self) -> FloatArray:
         """sum(w^2 r^2) = y'PPy."""
-        return np.asarray(np.einsum("kd,kd->d", self.wr, self.wr), dtype=np.float64)
+        return np.asarray(np.einsum("k...,k...->...", self.wr, self.wr), dtype=np.float64)
 
     @property
     def tr_p(self) -> FloatArray:
@@ -113,10 +113,10 @@ def weights(cols: Columns, tau2: FloatArray | float) -> FloatArray:
 def weighted_fit(cols: Columns, w: FloatArray) -> WeightedFit:
     """Weighted mean of each column and the quadratic forms of its residuals."""
     s1 = w.sum(axis=0)
-    mu = np.einsum("kd,kd->d", w, cols.y) / s1
+    mu = np.einsum("k...,k...->...", w, cols.y) / s1
     r = cols.y - mu if cols.complete else (cols.y - mu) * cols.m
     wr = w * r
-    return WeightedFit(w=w, s1=s1, mu=mu, r=r, wr=wr, q=np.einsum("kd,kd->d", wr, r))
+    return WeightedFit(w=w, s1=s1, mu=mu, r=r, wr=wr, q=np.einsum("k...,k...->...", wr, r))
 
 
 def fit_at(cols: Columns, tau2: FloatArray | float) -> WeightedFit:

@@ -19,7 +19,6 @@ from metasift.stats._kernels import (
     FloatArray,
     WeightedFit,
     fit_at,
-    loglik,
     v_traces,
     weighted_fit,
 )
@@ -64,9 +63,12 @@ def _unit_fit(cols: Columns) -> WeightedFit:
 
 
 def _he_raw(cols: Columns) -> FloatArray:
-    """Hedges' unweighted moment estimate, not truncated at 0."""
+    """Hedges' unweighted moment estimate, not truncated at 0.
+
+    With unit weights ``tr(PV) = sum(v) (1 - 1/k)``.
+    """
     fit = _unit_fit(cols)
-    tr_pv, _, _ = v_traces(fit, cols.v)
+    tr_pv = np.sum(cols.m * cols.v, axis=0) * (1.0 - 1.0 / cols.k)
     return np.asarray((fit.q - tr_pv) / (cols.k - 1.0), dtype=np.float64)
 
 
@@ -192,14 +194,18 @@ def score_fn(cols: Columns, method: str) -> ScoreFn:
         if method == "EB":
             return fit.q * k / df - k, fit.q2 * k / df, fit.s1
         # y'PPPy = sum(w^3 r^2) - (sum(w^2 r))^2 / sum(w) for the intercept-only model
-        w2r = fit.w * fit.w * fit.r
-        pppy = np.einsum("kd,kd->d", w2r * fit.w, fit.r) - w2r.sum(axis=0) ** 2 / fit.s1
+        w, wr, s1 = fit.w, fit.wr, fit.s1
+        w2r = w * wr
+        pppy = np.einsum("k...,k...->...", w2r, wr) - w2r.sum(axis=0) ** 2 / s1
+        s2 = np.einsum("k...,k...->...", w, w)
+        q2 = np.einsum("k...,k...->...", wr, wr)
         if method == "REML":
-            expected = fit.tr_pp()
-            score_value = fit.q2 - fit.tr_p
+            ratio = s2 / s1
+            expected = s2 - 2.0 * np.einsum("k...,k...->...", w * w, w) / s1 + ratio * ratio
+            score_value = q2 - (s1 - ratio)
         else:
-            expected = fit.s2
-            score_value = fit.q2 - fit.s1
+            expected = s2
+            score_value = q2 - s1
         observed = 2.0 * pppy - expected
         return score_value, np.where(observed > 0, observed, expected), expected
 
@@ -244,6 +250,8 @@ def newton_scoring(
     """
     tau2 = start.copy()
     d = tau2.shape[0]
+    if d == 1 and np.isfinite(tau2[0]):
+        return _newton_one_column(cols, method, float(tau2[0]), tol, maxiter)
     n_iter = np.zeros(d, dtype=np.int64)
     active = np.isfinite(tau2)
     lo, hi = np.zeros(d), np.full(d, np.inf)
@@ -273,6 +281,52 @@ def newton_scoring(
     if active.any():
         _finish_by_bisection(cols, method, tau2, lo, active, n_iter, tol)
     return tau2, n_iter, ~active
+
+
+def _newton_one_column(
+    cols: Columns, method: str, tau2: float, tol: float, maxiter: int
+) -> tuple[FloatArray, np.ndarray, np.ndarray]:
+    """:func:`newton_scoring` for a single column, with the bracket kept in Python floats.
+
+    The same step rule as the vectorised loop; written out for one column because a single
+    meta-analysis is the common call and array bookkeeping would triple its cost.
+    """
+    # 1-D arrays make every sum a NumPy scalar, whose arithmetic is several times cheaper
+    # than that of one-element arrays.
+    flat = Columns(
+        y=cols.y[:, 0], v=cols.v[:, 0], m=cols.m[:, 0], k=cols.k[0], complete=cols.complete
+    )
+    score = score_fn(flat, method)
+    lo, hi, lo_known = 0.0, np.inf, False
+    for n_iter in range(1, min(maxiter, 100) + 1):
+        s, observed, expected = (float(x) for x in score(np.asarray(tau2, dtype=np.float64)))
+        pos = s > 0
+        if pos:
+            lo, lo_known = max(lo, tau2), True
+        else:
+            hi = min(hi, tau2)
+        new = np.inf
+        for candidate in (
+            max(0.0, tau2 + _ratio(s, observed)),
+            max(0.0, tau2 + _ratio(s, expected)),
+        ):
+            if (candidate < hi) if pos else (candidate > lo or (candidate == 0.0 and not lo_known)):
+                new = candidate
+                break
+        if new == np.inf:
+            new = 0.5 * (lo + hi) if np.isfinite(hi) else max(0.0, tau2 + _ratio(s, expected))
+        done = abs(new - tau2) <= tol * max(1.0, new)
+        tau2 = new
+        if done:
+            return np.array([tau2]), np.array([n_iter]), np.array([True])
+    out, iters, active = np.array([tau2]), np.array([n_iter]), np.array([True])
+    _finish_by_bisection(cols, method, out, np.array([lo]), active, iters, tol)
+    return out, iters, ~active
+
+
+def _ratio(s: float, info: float) -> float:
+    """``s / info`` with numpy's rules for a zero or NaN information."""
+    return float(np.float64(s) / np.float64(info)) if info != 0.0 else np.copysign(np.inf, s)
 
 
 def _inside(
@@ -308,15 +362,6 @@ def tau2_iterative(cols: Columns, method: str, tol: float, maxiter: int) -> Tau2
     from_zero = method in ("PM", "PMM")
     start = np.zeros(cols.y.shape[1]) if from_zero else np.maximum(0.0, _he_raw(cols))
     return Tau2Fit(*newton_scoring(cols, method, start, tol, maxiter))
-
-
-def prefer_zero(
-    cols: Columns, tau2: FloatArray, fit: WeightedFit, fit0: WeightedFit, *, reml: bool
-) -> np.ndarray:
-    """Columns where the (restricted) likelihood is higher at tau2 = 0 (metafor's ll0check)."""
-    ll = loglik(cols, tau2, fit, reml=reml)
-    ll0 = loglik(cols, np.zeros_like(tau2), fit0, reml=reml)
-    return np.asarray((tau2 > 0) & (ll0 > ll), dtype=bool)
 
 
 def estimate_tau2(

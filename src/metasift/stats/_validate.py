@@ -56,6 +56,8 @@ def study_arrays(
         raise InputError("no studies: yi is empty")
     labels = study_labels(slab, y.size)
     for name, arr in (("yi", y), (vname, v)):
+        if np.isfinite(arr).all():
+            continue
         bad = np.flatnonzero(~np.isfinite(arr))
         if bad.size:
             i = int(bad[0])
@@ -63,9 +65,8 @@ def study_arrays(
                 f"{name}[{i}] is {float(arr[i])!r} for study {labels[i]!r}: every study needs "
                 f"a finite value ({bad.size} study/studies affected); drop or complete them first"
             )
-    bad = np.flatnonzero(v <= 0)
-    if bad.size:
-        i = int(bad[0])
+    if v.min() <= 0:
+        i = int(np.flatnonzero(v <= 0)[0])
         shown = vi if vi is not None else sei
         value = float(np.asarray(shown, dtype=np.float64)[i])
         raise InputError(

@@ -17,12 +17,13 @@ from metasift.errors import InputError
 from metasift.stats._kernels import (
     Columns,
     FloatArray,
+    WeightedFit,
     fit_at,
     log_det,
     loglik,
     typical_variance,
 )
-from metasift.stats._tau2 import METHODS, Tau2Fit, estimate_tau2, prefer_zero, tau2_se
+from metasift.stats._tau2 import METHODS, Tau2Fit, estimate_tau2, tau2_se
 
 __all__ = ["BatchResult", "meta_analysis_batch"]
 
@@ -185,70 +186,80 @@ def _fit(
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         fit0 = fit_at(cols, 0.0)
         if fixed_tau2 is None:
-            est_tau2 = estimate_tau2(cols, method, tol, maxiter, fit0)
+            est = estimate_tau2(cols, method, tol, maxiter, fit0)
         else:
             d = k.shape[0]
-            est_tau2 = Tau2Fit(np.full(d, float(fixed_tau2)), np.zeros(d, np.int64), het)
-        tau2 = np.where(het, est_tau2.tau2, np.nan)
-        fit = fit_at(cols, np.where(het, tau2, 0.0))
-        if fixed_tau2 is None and method in ("ML", "REML"):
-            zero = prefer_zero(cols, tau2, fit, fit0, reml=method == "REML")
-            if zero.any():
-                tau2 = np.where(zero, 0.0, tau2)
-                fit = fit_at(cols, np.where(het, tau2, 0.0))
-        df_q = k - 1.0
-        qe = np.where(het, fit0.q, np.nan)
+            est = Tau2Fit(np.full(d, float(fixed_tau2)), np.zeros(d, np.int64), het)
+        tau2, fit, ll_ml, ll_reml = _final_fit(cols, method, est, fit0, fixed_tau2 is None)
+        tau2 = np.where(het, tau2, np.nan)
         pooled = _pooled(fit, k, test, level)
-        vt = np.where(het, typical_variance(cols, fit0), np.nan)
-        if method in ("EE", "FE"):
-            i2 = np.maximum(0.0, (qe - df_q) / qe)
-            h2 = qe / df_q
-        else:
-            i2 = tau2 / (vt + tau2)
-            h2 = (vt + tau2) / vt
-        pred_se = np.sqrt(pooled["se"] ** 2 + tau2)
-        pi_half = pooled["crit"] * pred_se
-        random = method not in ("EE", "FE")
-        pi_lb = np.where(het & random, pooled["estimate"] - pi_half, np.nan)
-        pi_ub = np.where(het & random, pooled["estimate"] + pi_half, np.nan)
-        tau2_eval = np.where(het, tau2, 0.0)
-        logdet = log_det(cols, fit)
-        out = BatchResult(
-            estimate=pooled["estimate"],
-            se=pooled["se"],
-            zval=pooled["zval"],
-            tval=pooled["tval"],
-            df=pooled["df"],
-            pval=pooled["pval"],
-            ci_lb=pooled["ci_lb"],
-            ci_ub=pooled["ci_ub"],
-            pi_lb=pi_lb,
-            pi_ub=pi_ub,
+        het_fields = _heterogeneity(cols, method, tau2, fit0, het)
+        pred_half = pooled.pop("crit") * np.sqrt(pooled["se"] ** 2 + tau2)
+        random = het & (method not in ("EE", "FE"))
+        return BatchResult(
+            **pooled,
+            pi_lb=np.where(random, pooled["estimate"] - pred_half, np.nan),
+            pi_ub=np.where(random, pooled["estimate"] + pred_half, np.nan),
             tau2=tau2,
             tau2_se=np.where(het, tau2_se(cols, method, tau2, fit, fit0), np.nan),
             tau=np.sqrt(tau2),
-            i2=i2,
-            i2_q=np.where(het, np.where(qe > 0, np.maximum(0.0, (qe - df_q) / qe), 0.0), np.nan),
-            h2=h2,
-            qe=qe,
-            qe_df=np.where(het, df_q, np.nan),
-            qe_pval=special.chdtrc(df_q, qe),
+            **het_fields,
             k=k.astype(np.int64),
-            vt=vt,
-            loglik_ml=np.where(
-                het, loglik(cols, tau2_eval, fit, reml=False, logdet=logdet), np.nan
-            ),
-            loglik_reml=np.where(
-                het, loglik(cols, tau2_eval, fit, reml=True, logdet=logdet), np.nan
-            ),
+            loglik_ml=np.where(het, ll_ml, np.nan),
+            loglik_reml=np.where(het, ll_reml, np.nan),
             weights=fit.w / fit.s1,
-            converged=est_tau2.converged | ~het,
-            n_iter=est_tau2.n_iter,
+            converged=est.converged | ~het,
+            n_iter=est.n_iter,
             method=method,
             test=test,
             level=level,
         )
-    return out
+
+
+def _final_fit(
+    cols: Columns, method: str, est: Tau2Fit, fit0: WeightedFit, estimated: bool
+) -> tuple[FloatArray, WeightedFit, FloatArray, FloatArray]:
+    """The fit at the estimated tau^2 and its log-likelihoods.
+
+    For estimated ML and REML fits, tau^2 = 0 is taken where the (restricted) likelihood
+    is higher there (metafor's ll0check), so a local maximum is never reported.
+    """
+    tau2 = np.where(cols.k >= 2, est.tau2, 0.0)
+    fit = fit_at(cols, tau2)
+    logdet = log_det(cols, fit)
+    ll_ml = loglik(cols, tau2, fit, reml=False, logdet=logdet)
+    ll_reml = loglik(cols, tau2, fit, reml=True, logdet=logdet)
+    if estimated and method in ("ML", "REML"):
+        reml = method == "REML"
+        ll0 = loglik(cols, np.zeros_like(tau2), fit0, reml=reml)
+        zero = (tau2 > 0) & (ll0 > (ll_reml if reml else ll_ml))
+        if zero.any():
+            tau2 = np.where(zero, 0.0, tau2)
+            return _final_fit(cols, method, Tau2Fit(tau2, est.n_iter, est.converged), fit0, False)
+    return tau2, fit, ll_ml, ll_reml
+
+
+def _heterogeneity(
+    cols: Columns, method: str, tau2: FloatArray, fit0: WeightedFit, het: np.ndarray
+) -> dict[str, FloatArray]:
+    """Q test, I^2 (from tau^2 and from Q), H^2 and the typical within-study variance."""
+    df_q = cols.k - 1.0
+    qe = np.where(het, fit0.q, np.nan)
+    vt = np.where(het, typical_variance(cols, fit0), np.nan)
+    i2_q = np.where(het, np.where(qe > 0, np.maximum(0.0, (qe - df_q) / qe), 0.0), np.nan)
+    if method in ("EE", "FE"):
+        i2, h2 = i2_q, qe / df_q
+    else:
+        i2, h2 = tau2 / (vt + tau2), (vt + tau2) / vt
+    return {
+        "i2": i2,
+        "i2_q": i2_q,
+        "h2": h2,
+        "qe": qe,
+        "qe_df": np.where(het, df_q, np.nan),
+        "qe_pval": special.chdtrc(df_q, qe),
+        "vt": vt,
+    }
 
 
 def _pooled(fit: Any, k: FloatArray, test: str, level: float) -> dict[str, FloatArray]:

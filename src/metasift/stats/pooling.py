@@ -335,6 +335,11 @@ def meta_analysis(
     return _from_batch(batch, y, v, labels, measure)
 
 
+_BATCH_SCALARS = tuple(
+    f.name for f in fields(BatchResult) if f.name not in ("weights", "method", "test", "level")
+)
+
+
 def _from_batch(
     batch: BatchResult, y: FloatArray, v: FloatArray, labels: tuple[str, ...], measure: str | None
 ) -> MetaResult:
@@ -347,11 +352,7 @@ def _from_batch(
             ConvergenceWarning,
             stacklevel=3,
         )
-    values: dict[str, Any] = {}
-    for f in fields(BatchResult):
-        if f.name in ("weights", "method", "test", "level"):
-            continue
-        values[f.name] = getattr(batch, f.name)[0].item()
+    values: dict[str, Any] = {name: getattr(batch, name)[0].item() for name in _BATCH_SCALARS}
     values["k"] = int(values["k"])
     values["converged"] = bool(values["converged"])
     values["n_iter"] = int(values["n_iter"])
