@@ -223,3 +223,63 @@ def test_result_tables_and_text() -> None:
     text = res.summary()
     assert "restricted maximum likelihood" in text and f"{res.estimate:.4f}" in text
     assert "<table" in res._repr_html_()
+
+
+# A simulated data set (benchmarks/batch.py, seed 20261125, column 515) whose restricted
+# likelihood has two local maxima: tau2 ~ 0.00029 (logLik -11.3648) and tau2 ~ 0.0298
+# (logLik -11.3467). metafor 3.8-1, rma(method="REML", control=list(threshold=1e-12)),
+# reaches the higher one from the Hedges start: tau2 = 0.0298285263241682.
+BIMODAL_Y = [
+    1.1707822380460704,
+    0.22110362483695,
+    0.4163785627986311,
+    0.8320252576574145,
+    0.35386959297329407,
+    1.5712531241569612,
+    0.4401994320285092,
+    0.21930299007910847,
+    0.5392733787146714,
+    0.08130834922261876,
+    -0.5559667662573207,
+    -0.5335375203463717,
+    0.4072430159970829,
+    0.04659509402762496,
+    -0.06340709999212518,
+    0.45343545944684016,
+    0.1436127741232936,
+    0.3556354879839198,
+    0.5721353667226687,
+    0.11508275422008057,
+]
+BIMODAL_V = [
+    0.12378624468739713,
+    0.01468806065695345,
+    0.04223415832700084,
+    0.2451153008598129,
+    0.17057876452345602,
+    0.217510690968068,
+    0.19838167317152403,
+    0.010487856619733874,
+    0.08820764243884396,
+    0.08980852233289105,
+    0.11660408890714427,
+    0.10277962144608334,
+    0.16571351956876643,
+    0.026455592250845178,
+    0.14092487050120453,
+    0.14720357224478864,
+    0.00681233987999505,
+    0.09564748914068173,
+    0.13850862508846062,
+    0.13652954566276446,
+]
+
+
+def test_bimodal_reml_likelihood_reaches_metafors_mode() -> None:
+    res = meta_analysis(BIMODAL_Y, BIMODAL_V, method="REML")
+    assert res.tau2 == pytest.approx(0.0298285263241682, rel=1e-8)
+    assert res.loglik_reml == pytest.approx(-11.3467351908206, rel=1e-9)
+    local = meta_analysis(BIMODAL_Y, BIMODAL_V, method="REML", tau2=0.00029232491834615704)
+    assert local.loglik_reml < res.loglik_reml
+    batch = meta_analysis_batch(np.array(BIMODAL_Y), np.array(BIMODAL_V), method="REML")
+    assert batch.tau2[0] == pytest.approx(res.tau2, rel=RTOL_BATCH)

@@ -242,11 +242,16 @@ def newton_scoring(
     """Safeguarded Newton iteration for a root of the score on ``tau2 >= 0``.
 
     Each step keeps a bracket: ``lo`` where the score was positive, ``hi`` where it was
-    not. The Newton step is taken when it stays inside the bracket, else the Fisher-scoring
-    step, else the midpoint, so the iteration cannot cycle. A column whose score is not
-    positive at 0 ends at exactly 0: the boundary is an answer. Only unconverged columns are
-    evaluated. Columns still unconverged after ``min(maxiter, 100)`` steps are finished by
-    bisection; ``converged`` is False only where that fails too.
+    not. Until both ends are known, a step is at most twice metafor's Fisher-scoring step
+    (information ``max(observed, expected / 2)``), so that the iteration, like metafor's
+    from the same start, reaches the nearest root instead of jumping across a local minimum
+    into another mode of a multimodal likelihood; twice the Fisher step still crosses the
+    root soon where Fisher scoring converges slowly. Then the Newton step is taken when it
+    stays inside the bracket, else the Fisher-scoring step, else the midpoint, so the
+    iteration cannot cycle. A column whose score is not positive at 0 ends at exactly 0:
+    the boundary is an answer. Only unconverged columns are evaluated. Columns still
+    unconverged after ``min(maxiter, 100)`` steps are finished by bisection; ``converged``
+    is False only where that fails too.
     """
     tau2 = start.copy()
     d = tau2.shape[0]
@@ -267,7 +272,9 @@ def newton_scoring(
         lo_known[idx] |= pos
         hi[idx] = np.where(pos, hi[idx], np.minimum(hi[idx], t))
         bracket = (pos, lo[idx], hi[idx], lo_known[idx])
-        newton = np.maximum(0.0, t + s / observed)
+        bracketed = bracket[3] & np.isfinite(bracket[2])
+        info = np.where(bracketed, observed, np.maximum(observed, 0.5 * expected))
+        newton = np.maximum(0.0, t + s / info)
         fisher = np.maximum(0.0, t + s / expected)
         mid = np.where(np.isfinite(bracket[2]), 0.5 * (bracket[1] + bracket[2]), fisher)
         new = np.where(
@@ -306,8 +313,9 @@ def _newton_one_column(
         else:
             hi = min(hi, tau2)
         new = np.inf
+        info = observed if lo_known and hi < np.inf else max(observed, 0.5 * expected)
         for candidate in (
-            max(0.0, tau2 + _ratio(s, observed)),
+            max(0.0, tau2 + _ratio(s, info)),
             max(0.0, tau2 + _ratio(s, expected)),
         ):
             if (candidate < hi) if pos else (candidate > lo or (candidate == 0.0 and not lo_known)):
