@@ -9,17 +9,34 @@ from metasift.errors import (
     InputError,
     MetasiftError,
 )
-from metasift.stats import MetaResult, meta_analysis
+from metasift.stats import (
+    EffectSizes,
+    MetaResult,
+    effect_sizes,
+    mean_sd_from_median,
+    meta_analysis,
+    sd_from_ci,
+    sd_from_se,
+    smd_from_p,
+    smd_from_t,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ConvergenceWarning",
     "DataWarning",
+    "EffectSizes",
     "FewStudiesWarning",
     "InputError",
     "MetaResult",
     "MetasiftError",
     "__version__",
+    "effect_sizes",
+    "mean_sd_from_median",
     "meta_analysis",
+    "sd_from_ci",
+    "sd_from_se",
+    "smd_from_p",
+    "smd_from_t",
 ]
