@@ -9,6 +9,16 @@ from metasift.errors import (
     InputError,
     MetasiftError,
 )
+from metasift.records import (
+    RECORD_COLUMNS,
+    DedupResult,
+    ImportResult,
+    Problem,
+    deduplicate,
+    read_records,
+    read_records_bytes,
+    write_records,
+)
 from metasift.stats import (
     EffectSizes,
     MetaResult,
@@ -24,19 +34,27 @@ from metasift.stats import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "RECORD_COLUMNS",
     "ConvergenceWarning",
     "DataWarning",
+    "DedupResult",
     "EffectSizes",
     "FewStudiesWarning",
+    "ImportResult",
     "InputError",
     "MetaResult",
     "MetasiftError",
+    "Problem",
     "__version__",
+    "deduplicate",
     "effect_sizes",
     "mean_sd_from_median",
     "meta_analysis",
+    "read_records",
+    "read_records_bytes",
     "sd_from_ci",
     "sd_from_se",
     "smd_from_p",
     "smd_from_t",
+    "write_records",
 ]
