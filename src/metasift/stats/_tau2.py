@@ -246,7 +246,9 @@ def newton_scoring(
     (information ``max(observed, expected / 2)``), so that the iteration, like metafor's
     from the same start, reaches the nearest root instead of jumping across a local minimum
     into another mode of a multimodal likelihood; twice the Fisher step still crosses the
-    root soon where Fisher scoring converges slowly. Then the Newton step is taken when it
+    root soon where Fisher scoring converges slowly; a step that would go below 0 is halved
+    (at most ``MAX_HALVINGS`` times) so that it cannot pass over an interior maximum on its
+    way to the boundary. Then the Newton step is taken when it
     stays inside the bracket, else the Fisher-scoring step, else the midpoint, so the
     iteration cannot cycle. A column whose score is not positive at 0 ends at exactly 0:
     the boundary is an answer. Only unconverged columns are evaluated. Columns still
@@ -261,6 +263,7 @@ def newton_scoring(
     active = np.isfinite(tau2)
     lo, hi = np.zeros(d), np.full(d, np.inf)
     lo_known = np.zeros(d, dtype=bool)
+    halvings = np.zeros(d, dtype=np.int64)
     for _ in range(min(maxiter, 100)):
         idx = np.flatnonzero(active)
         if idx.size == 0:
@@ -274,7 +277,10 @@ def newton_scoring(
         bracket = (pos, lo[idx], hi[idx], lo_known[idx])
         bracketed = bracket[3] & np.isfinite(bracket[2])
         info = np.where(bracketed, observed, np.maximum(observed, 0.5 * expected))
-        newton = np.maximum(0.0, t + s / info)
+        step = s / info
+        halve = ~bracketed & (t > 0) & (t + step < 0) & (halvings[idx] < MAX_HALVINGS)
+        halvings[idx] += halve
+        newton = np.where(halve, _halved(t, step), np.maximum(0.0, t + step))
         fisher = np.maximum(0.0, t + s / expected)
         mid = np.where(np.isfinite(bracket[2]), 0.5 * (bracket[1] + bracket[2]), fisher)
         new = np.where(
@@ -304,7 +310,7 @@ def _newton_one_column(
         y=cols.y[:, 0], v=cols.v[:, 0], m=cols.m[:, 0], k=cols.k[0], complete=cols.complete
     )
     score = score_fn(flat, method)
-    lo, hi, lo_known = 0.0, np.inf, False
+    lo, hi, lo_known, halvings = 0.0, np.inf, False, 0
     for n_iter in range(1, min(maxiter, 100) + 1):
         s, observed, expected = (float(x) for x in score(np.asarray(tau2, dtype=np.float64)))
         pos = s > 0
@@ -313,9 +319,13 @@ def _newton_one_column(
         else:
             hi = min(hi, tau2)
         new = np.inf
-        info = observed if lo_known and hi < np.inf else max(observed, 0.5 * expected)
+        bracketed = lo_known and hi < np.inf
+        step = _ratio(s, observed if bracketed else max(observed, 0.5 * expected))
+        first = max(0.0, tau2 + step)
+        if not bracketed and tau2 > 0 and tau2 + step < 0 and halvings < MAX_HALVINGS:
+            first, halvings = float(_halved(np.array([tau2]), np.array([step]))[0]), halvings + 1
         for candidate in (
-            max(0.0, tau2 + _ratio(s, info)),
+            first,
             max(0.0, tau2 + _ratio(s, expected)),
         ):
             if (candidate < hi) if pos else (candidate > lo or (candidate == 0.0 and not lo_known)):
@@ -330,6 +340,22 @@ def _newton_one_column(
     out, iters, active = np.array([tau2]), np.array([n_iter]), np.array([True])
     _finish_by_bisection(cols, method, out, np.array([lo]), active, iters, tol)
     return out, iters, ~active
+
+
+#: Steps that would cross 0 before the root is bracketed are halved, as metafor does, at most
+#: this many times (tau^2 shrinks at least 2^8-fold); only then may a step end at exactly 0.
+MAX_HALVINGS = 8
+
+
+def _halved(t: FloatArray, step: FloatArray) -> FloatArray:
+    """``t + step / 2^m`` with the least m >= 0 that keeps it at or above 0 (metafor's rule).
+
+    A step that crosses 0 at once could pass over an interior maximum of the likelihood,
+    while the score at 0 says only that 0 is a local maximum.
+    """
+    ratio = np.where(t > 0, -step / np.where(t > 0, t, 1.0), 1.0)
+    m = np.ceil(np.log2(np.maximum(ratio, 1.0)))
+    return np.asarray(np.maximum(0.0, t + step / 2.0**m), dtype=np.float64)
 
 
 def _ratio(s: float, info: float) -> float:
