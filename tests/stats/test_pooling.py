@@ -283,3 +283,19 @@ def test_bimodal_reml_likelihood_reaches_metafors_mode() -> None:
     assert local.loglik_reml < res.loglik_reml
     batch = meta_analysis_batch(np.array(BIMODAL_Y), np.array(BIMODAL_V), method="REML")
     assert batch.tau2[0] == pytest.approx(res.tau2, rel=RTOL_BATCH)
+
+
+def test_ml_interior_maximum_is_not_skipped_for_the_boundary() -> None:
+    """The ML likelihood has a boundary maximum at 0 and a higher interior one.
+
+    metafor 3.8-1, rma(method="ML", control=list(threshold=1e-12)): tau2 =
+    0.011561389916011799, logLik 1.8012284666230816; at tau2 = 0 the logLik is 1.3821.
+    """
+    y = [-0.4261, -0.0873, 0.0052, 0.0893, 0.0057, 0.0017, 0.3704]
+    v = [0.01642, 0.01191, 0.01475, 0.00429, 0.02399, 0.00134, 0.06478]
+    res = meta_analysis(y, v, method="ML")
+    assert res.tau2 == pytest.approx(0.011561389916011799, rel=1e-8)
+    assert res.loglik_ml == pytest.approx(1.8012284666230816, rel=1e-10)
+    assert meta_analysis(y, v, method="ML", tau2=0.0).loglik_ml < res.loglik_ml
+    batch = meta_analysis_batch(np.array(y), np.array(v), method="ML")
+    assert batch.tau2[0] == pytest.approx(res.tau2, rel=RTOL_BATCH)

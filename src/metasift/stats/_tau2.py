@@ -8,6 +8,7 @@ estimator formulas and standard errors are those of metafor 3.8-1 and its notes)
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -239,78 +240,126 @@ def _bracketed(score: ScoreFn, lo: FloatArray, tau2: FloatArray, tol: float) -> 
 def newton_scoring(
     cols: Columns, method: str, start: FloatArray, tol: float, maxiter: int
 ) -> tuple[FloatArray, np.ndarray, np.ndarray]:
-    """Safeguarded Newton iteration for a root of the score on ``tau2 >= 0``.
+    """Root of the score on ``tau2 >= 0``: metafor's Fisher-scoring path, then Newton.
 
-    Each step keeps a bracket: ``lo`` where the score was positive, ``hi`` where it was
-    not. Until both ends are known, a step is at most twice metafor's Fisher-scoring step
-    (information ``max(observed, expected / 2)``), so that the iteration, like metafor's
-    from the same start, reaches the nearest root instead of jumping across a local minimum
-    into another mode of a multimodal likelihood; twice the Fisher step still crosses the
-    root soon where Fisher scoring converges slowly; a step that would go below 0 is halved
-    (at most ``MAX_HALVINGS`` times) so that it cannot pass over an interior maximum on its
-    way to the boundary. Then the Newton step is taken when it
-    stays inside the bracket, else the Fisher-scoring step, else the midpoint, so the
-    iteration cannot cycle. A column whose score is not positive at 0 ends at exactly 0:
-    the boundary is an answer. Only unconverged columns are evaluated. Columns still
-    unconverged after ``min(maxiter, 100)`` steps are finished by bisection; ``converged``
-    is False only where that fails too.
+    Each column keeps a bracket: ``lo`` where the score was positive, ``hi`` where it was
+    not. Until both ends are known the steps are metafor's Fisher-scoring steps from the same
+    start (the shorter of the Fisher and Newton steps), so the iteration reaches the root
+    metafor reaches and does not jump across a local minimum into another mode of a
+    multimodal likelihood; a step that would go below 0 is halved as metafor does (at most
+    ``MAX_HALVINGS`` times). Where Fisher scoring contracts steadily (two successive
+    contraction ratios within 0.05), the iteration is in its asymptotic regime: the step is
+    extrapolated to just beyond the longer of the geometric limit and the Newton step, which
+    brackets the root. Once
+    bracketed, Newton steps (observed information) are taken while they stay inside the
+    bracket, else Fisher steps, else the midpoint, so the iteration cannot cycle. A column
+    whose score is not positive at 0 ends at exactly 0: the boundary is an answer. A
+    Fisher step must be 100 times smaller than ``tol`` to end the iteration, since a
+    linearly converging sequence is further from its limit than its last step. Only
+    unconverged columns are evaluated; columns still unconverged after
+    ``min(maxiter, 100)`` steps are finished by bisection, and ``converged`` is False only
+    where that fails too.
     """
     tau2 = start.copy()
     d = tau2.shape[0]
     if d == 1 and np.isfinite(tau2[0]):
-        return _newton_one_column(cols, method, float(tau2[0]), tol, maxiter)
+        return _search_one_column(cols, method, float(tau2[0]), tol, maxiter)
     n_iter = np.zeros(d, dtype=np.int64)
     active = np.isfinite(tau2)
-    lo, hi = np.zeros(d), np.full(d, np.inf)
-    lo_known = np.zeros(d, dtype=bool)
-    halvings = np.zeros(d, dtype=np.int64)
+    search = _Search.begin(d)
     for _ in range(min(maxiter, 100)):
         idx = np.flatnonzero(active)
         if idx.size == 0:
             break
         t = tau2[idx]
         s, observed, expected = score_fn(cols.take(idx), method)(t)
-        pos = s > 0
-        lo[idx] = np.where(pos, np.maximum(lo[idx], t), lo[idx])
-        lo_known[idx] |= pos
-        hi[idx] = np.where(pos, hi[idx], np.minimum(hi[idx], t))
-        bracket = (pos, lo[idx], hi[idx], lo_known[idx])
-        bracketed = bracket[3] & np.isfinite(bracket[2])
-        info = np.where(bracketed, observed, np.maximum(observed, 0.5 * expected))
-        step = s / info
-        halve = ~bracketed & (t > 0) & (t + step < 0) & (halvings[idx] < MAX_HALVINGS)
-        halvings[idx] += halve
-        newton = np.where(halve, _halved(t, step), np.maximum(0.0, t + step))
-        fisher = np.maximum(0.0, t + s / expected)
-        mid = np.where(np.isfinite(bracket[2]), 0.5 * (bracket[1] + bracket[2]), fisher)
-        new = np.where(
-            _inside(newton, *bracket),
-            newton,
-            np.where(_inside(fisher, *bracket), fisher, mid),
-        )
+        new, bracketed = search.step(idx, t, s, observed, expected)
         tau2[idx] = new
         n_iter[idx] += 1
-        active[idx] = ~(np.abs(new - t) <= tol * np.maximum(1.0, new))
+        limit = tol * np.maximum(1.0, new) * np.where(bracketed, 1.0, 0.01)
+        active[idx] = ~(np.abs(new - t) <= limit)
     if active.any():
-        _finish_by_bisection(cols, method, tau2, lo, active, n_iter, tol)
+        _finish_by_bisection(cols, method, tau2, search.lo, active, n_iter, tol)
     return tau2, n_iter, ~active
 
 
-def _newton_one_column(
+@dataclass
+class _Search:
+    """Per-column state of :func:`newton_scoring`: the bracket and the recent steps."""
+
+    lo: FloatArray
+    hi: FloatArray
+    lo_known: np.ndarray
+    halvings: np.ndarray
+    prev_step: FloatArray
+    prev_rho: FloatArray
+
+    @classmethod
+    def begin(cls, d: int) -> _Search:
+        nan = np.full(d, np.nan)
+        return cls(np.zeros(d), np.full(d, np.inf), np.zeros(d, bool), np.zeros(d, np.int64),
+                   nan, nan.copy())  # fmt: skip
+
+    def step(
+        self,
+        idx: np.ndarray,
+        t: FloatArray,
+        s: FloatArray,
+        observed: FloatArray,
+        expected: FloatArray,
+    ) -> tuple[FloatArray, np.ndarray]:
+        """The next tau^2 of the columns ``idx`` from the score at ``t``, and whether the
+        root was bracketed when the step was taken."""
+        pos = s > 0
+        self.lo[idx] = np.where(pos, np.maximum(self.lo[idx], t), self.lo[idx])
+        self.lo_known[idx] |= pos
+        self.hi[idx] = np.where(pos, self.hi[idx], np.minimum(self.hi[idx], t))
+        lo, hi, lo_known = self.lo[idx], self.hi[idx], self.lo_known[idx]
+        bracketed = lo_known & np.isfinite(hi)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            fisher_step = s / np.maximum(observed, expected)
+            rho = fisher_step / self.prev_step[idx]
+        steady = (rho > 0.0) & (rho < 1.0) & (np.abs(rho - self.prev_rho[idx]) < 0.05)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            geometric, newton_step = fisher_step / (1.0 - rho), s / observed
+        longer = np.where(np.abs(newton_step) > np.abs(geometric), newton_step, geometric)
+        extrapolated = t + EXTRAPOLATION * longer
+        halve = (t > 0) & (t + fisher_step < 0) & (self.halvings[idx] < MAX_HALVINGS)
+        plain = np.where(halve, _halved(t, fisher_step), np.maximum(0.0, t + fisher_step))
+        use_extrapolation = ~bracketed & steady & (extrapolated > 0)
+        self.halvings[idx] += ~bracketed & halve
+        self.prev_step[idx] = np.where(use_extrapolation, np.nan, fisher_step)
+        self.prev_rho[idx] = rho
+        first = np.where(
+            bracketed,
+            np.maximum(0.0, t + s / observed),
+            np.where(use_extrapolation, extrapolated, plain),
+        )
+        fisher = np.maximum(0.0, t + s / expected)
+        mid = np.where(np.isfinite(hi), 0.5 * (lo + hi), fisher)
+        bracket = (pos, lo, hi, lo_known)
+        new = np.where(
+            _inside(first, *bracket), first, np.where(_inside(fisher, *bracket), fisher, mid)
+        )
+        return np.asarray(new, dtype=np.float64), bracketed
+
+
+def _search_one_column(
     cols: Columns, method: str, tau2: float, tol: float, maxiter: int
 ) -> tuple[FloatArray, np.ndarray, np.ndarray]:
-    """:func:`newton_scoring` for a single column, with the bracket kept in Python floats.
+    """:func:`newton_scoring` for one column, with its state in Python floats.
 
-    The same step rule as the vectorised loop; written out for one column because a single
-    meta-analysis is the common call and array bookkeeping would triple its cost.
+    The same rule as :meth:`_Search.step`, written out because a single meta-analysis is
+    the common call and array bookkeeping would triple its cost; tests require both to give
+    the same numbers.
     """
-    # 1-D arrays make every sum a NumPy scalar, whose arithmetic is several times cheaper
-    # than that of one-element arrays.
+    # 1-D arrays make every sum a NumPy scalar, several times cheaper than 1-element arrays.
     flat = Columns(
         y=cols.y[:, 0], v=cols.v[:, 0], m=cols.m[:, 0], k=cols.k[0], complete=cols.complete
     )
     score = score_fn(flat, method)
-    lo, hi, lo_known, halvings = 0.0, np.inf, False, 0
+    lo, hi, lo_known, halvings = 0.0, math.inf, False, 0
+    prev_step = prev_rho = math.nan
     for n_iter in range(1, min(maxiter, 100) + 1):
         s, observed, expected = (float(x) for x in score(np.asarray(tau2, dtype=np.float64)))
         pos = s > 0
@@ -318,22 +367,37 @@ def _newton_one_column(
             lo, lo_known = max(lo, tau2), True
         else:
             hi = min(hi, tau2)
-        new = np.inf
-        bracketed = lo_known and hi < np.inf
-        step = _ratio(s, observed if bracketed else max(observed, 0.5 * expected))
-        first = max(0.0, tau2 + step)
-        if not bracketed and tau2 > 0 and tau2 + step < 0 and halvings < MAX_HALVINGS:
-            first, halvings = float(_halved(np.array([tau2]), np.array([step]))[0]), halvings + 1
-        for candidate in (
-            first,
-            max(0.0, tau2 + _ratio(s, expected)),
-        ):
-            if (candidate < hi) if pos else (candidate > lo or (candidate == 0.0 and not lo_known)):
-                new = candidate
-                break
-        if new == np.inf:
-            new = 0.5 * (lo + hi) if np.isfinite(hi) else max(0.0, tau2 + _ratio(s, expected))
-        done = abs(new - tau2) <= tol * max(1.0, new)
+        bracketed = lo_known and hi < math.inf
+        fisher_step = _divide(s, max(observed, expected))
+        rho = _divide(fisher_step, prev_step)
+        steady = 0.0 < rho < 1.0 and abs(rho - prev_rho) < 0.05
+        if steady:
+            geometric, newton_step = fisher_step / (1.0 - rho), _divide(s, observed)
+            longer = newton_step if abs(newton_step) > abs(geometric) else geometric
+            extrapolated = tau2 + EXTRAPOLATION * longer
+        else:
+            extrapolated = -1.0
+        halve = tau2 > 0 and tau2 + fisher_step < 0 and halvings < MAX_HALVINGS
+        if bracketed:
+            first = max(0.0, tau2 + _divide(s, observed))
+        elif steady and extrapolated > 0:
+            first, fisher_step = extrapolated, math.nan
+        elif halve:
+            first = float(_halved(np.array([tau2]), np.array([fisher_step]))[0])
+        else:
+            first = max(0.0, tau2 + fisher_step)
+        halvings += not bracketed and halve
+        prev_step, prev_rho = fisher_step, rho
+        fisher = max(0.0, tau2 + _divide(s, expected))
+        new = next(
+            (
+                c
+                for c in (first, fisher)
+                if (c < hi if pos else c > lo or (c == 0 and not lo_known))
+            ),
+            0.5 * (lo + hi) if hi < math.inf else fisher,
+        )
+        done = abs(new - tau2) <= tol * max(1.0, new) * (1.0 if bracketed else 0.01)
         tau2 = new
         if done:
             return np.array([tau2]), np.array([n_iter]), np.array([True])
@@ -341,6 +405,21 @@ def _newton_one_column(
     _finish_by_bisection(cols, method, out, np.array([lo]), active, iters, tol)
     return out, iters, ~active
 
+
+def _divide(a: float, b: float) -> float:
+    """``a / b`` with NumPy's rules (inf or NaN, no exception) for a zero or NaN ``b``."""
+    return (
+        float(np.float64(a) / np.float64(b))
+        if b != 0.0
+        else math.copysign(math.inf, a)
+        if a
+        else math.nan
+    )
+
+
+#: Fisher steps that contract steadily are extrapolated this far (as a multiple of the
+#: estimated distance to the root), so that the step lands just beyond it and brackets it.
+EXTRAPOLATION = 1.05
 
 #: Steps that would cross 0 before the root is bracketed are halved, as metafor does, at most
 #: this many times (tau^2 shrinks at least 2^8-fold); only then may a step end at exactly 0.
@@ -356,11 +435,6 @@ def _halved(t: FloatArray, step: FloatArray) -> FloatArray:
     ratio = np.where(t > 0, -step / np.where(t > 0, t, 1.0), 1.0)
     m = np.ceil(np.log2(np.maximum(ratio, 1.0)))
     return np.asarray(np.maximum(0.0, t + step / 2.0**m), dtype=np.float64)
-
-
-def _ratio(s: float, info: float) -> float:
-    """``s / info`` with numpy's rules for a zero or NaN information."""
-    return float(np.float64(s) / np.float64(info)) if info != 0.0 else np.copysign(np.inf, s)
 
 
 def _inside(
