@@ -3,12 +3,14 @@
 suppressPackageStartupMessages({ library(metafor); library(jsonlite) })
 dat <- read.csv("validation/simulated_data.csv")
 sets <- unique(dat$set)
+# jsonlite prints at most 15 significant digits: write %.17g verbatim instead.
+full <- function(x) structure(sprintf("%.17g", x), class = "json")
 fit <- function(d, method) {
   f <- tryCatch(rma(d$yi, d$vi, method = method,
                     control = list(threshold = 1e-12, maxiter = 10000)),
                 error = function(e) NULL)
   if (is.null(f)) return(list(tau2 = NA, loglik = NA))
-  list(tau2 = f$tau2, loglik = as.numeric(logLik(f)))
+  list(tau2 = full(f$tau2), loglik = full(as.numeric(logLik(f))))
 }
 out <- lapply(sets, function(s) {
   d <- dat[dat$set == s, ]
@@ -17,5 +19,5 @@ out <- lapply(sets, function(s) {
 names(out) <- sets
 meta <- list(R_version = R.version.string, metafor_version = as.character(packageVersion("metafor")),
              call = "rma(yi, vi, method=, control=list(threshold=1e-12, maxiter=10000))")
-writeLines(toJSON(list(meta = meta, fits = out), digits = I(17), auto_unbox = TRUE, na = "null"),
+writeLines(toJSON(list(meta = meta, fits = out), auto_unbox = TRUE, na = "null", json_verbatim = TRUE),
            "validation/simulated_reference.json")
