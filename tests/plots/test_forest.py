@@ -15,7 +15,7 @@ from scipy import stats
 
 from metasift.errors import InputError
 from metasift.plots import forest_plot, rob_table
-from metasift.stats import meta_analysis
+from metasift.stats import meta_analysis, subgroup_analysis
 
 # Drawn coordinates are the result's floats passed through unchanged (or through exp for
 # ratio measures, which is the only arithmetic between the result and the drawing).
@@ -298,6 +298,63 @@ def test_subgroup_result(
     assert "Test for subgroup differences (post hoc)" in notes
     clean_layout(fig)
     write_all(fig, "forest_subgroups")
+
+
+def _by_comparator(data: pd.DataFrame, groups: Any = None) -> Any:
+    return subgroup_analysis(
+        data["g"],
+        sei=data["g_se"],
+        slab=data["study"],
+        groups=data["comparator"] if groups is None else groups,
+        method="REML",
+        test="knha",
+        prespecified=False,
+    )
+
+
+def test_subgroup_analysis_result_with_a_diamond_beyond_the_axis(
+    personal: tuple[pd.DataFrame, Any],
+    clean_layout: Callable[..., int],
+) -> None:
+    data, _ = personal
+    sub = _by_comparator(data)
+    fig, layout = forest_plot(sub, favours=("Favours control", "Favours peer support"))
+    lo, hi = fig.axes[1].get_xlim()
+    subtotals = layout[layout["kind"] == "subtotal"].reset_index(drop=True)
+    diamonds = _artists(fig, "forest-diamond-subtotal")
+    for (_, row), fit, diamond in zip(
+        subtotals.iterrows(), sub.subgroups.values(), diamonds, strict=True
+    ):
+        # True corners, even where the axes cut the diamond (the two studies compared
+        # with "Other" give a t interval on 1 df, -2.12 to 2.00, beyond the axis).
+        np.testing.assert_allclose(
+            diamond.get_xy()[:4, 0], [fit.ci_lb, fit.estimate, fit.ci_ub, fit.estimate]
+        )
+        assert diamond.get_clip_on()
+        assert (row.clipped_lb, row.clipped_ub) == (fit.ci_lb < lo, fit.ci_ub > hi)
+    other = subtotals[subtotals["group"] == "Other"].iloc[0]
+    assert other.clipped_lb and other.clipped_ub
+    notes = " ".join(_texts(fig, "forest-note"))
+    assert "Test for subgroup differences (post hoc): Chi² = 2.24, df = 2 (P = 0.33)" in notes
+    clean_layout(fig)
+
+
+def test_notes_of_the_subgroup_analysis_and_its_fits_are_shown(
+    functional: tuple[pd.DataFrame, Any], clean_layout: Callable[..., int]
+) -> None:
+    data, _ = functional
+    arm = np.where(data["study"] == "Salzer, 2016", "Alone", data["comparator"])
+    sub = _by_comparator(data, arm)
+    assert sub.notes and sub.subgroups["WL"].notes  # WL: tau^2 on the boundary 0
+    fig, _ = forest_plot(sub)
+    notes = _texts(fig, "forest-note")
+    assert "Note: subgroup 'Alone' has one study: its own yi and SE enter the test" in (
+        " ".join(notes)
+    )
+    labels = _texts(fig, "forest-label")
+    assert "Note: Tau² estimate is on the boundary 0" in labels
+    assert "Not applicable: not pooled: one study" in labels
+    clean_layout(fig)
 
 
 def test_subgroup_with_a_single_study(

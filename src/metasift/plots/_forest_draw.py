@@ -411,7 +411,9 @@ def _draw_plot(ax: Axes, rows: list[Row], frame: _Frame, null: float) -> None:
                 gid="forest-prediction",
             )
         else:
-            xs = [lb, min(max(row.estimate, lo), hi), ub, min(max(row.estimate, lo), hi)]
+            # The diamond keeps its true corners; the axes clip it at the limits, so a cut
+            # diamond ends in a vertical edge (and an arrow) instead of a false tip.
+            xs = [row.ci_lb, row.estimate, row.ci_ub, row.estimate]
             ys = [row.y, row.y + _DIAMOND_H, row.y, row.y - _DIAMOND_H]
             ax.add_patch(
                 Polygon(

@@ -212,6 +212,11 @@ def _model_text(res: Any, i2: str) -> str:
     return text + f"; I\u00b2 from {source}"
 
 
+def _note(text: str) -> str:
+    # Results spell symbols in ASCII ("tau^2"); the figure prints them as its other text does.
+    return "Note: " + str(text).replace("tau^2", "Tau\u00b2").replace("I^2", "I\u00b2")
+
+
 def _subgroup_test_text(sub: Any) -> str:
     q, df = float(sub.q_between), float(sub.q_between_df)
     # I^2 for subgroup differences as RevMan 5 prints it: (Q - df) / Q, floored at 0.
@@ -277,6 +282,7 @@ def _rows(
             )
             rows.append(Row("text", _heterogeneity_text(g.result, opts.i2), group=g.name))
             rows.append(Row("text", _test_text(g.result), group=g.name))
+            rows += [Row("text", _note(n), group=g.name) for n in getattr(g.result, "notes", ())]
         else:
             rows.append(
                 Row(
@@ -303,7 +309,9 @@ def _rows(
     if sub is not None:
         notes.append(_subgroup_test_text(sub))
     notes.append(_model_text(overall, opts.i2))
-    notes += [f"Note: {note}" for note in getattr(overall, "notes", ())]
+    notes += [_note(n) for n in getattr(overall, "notes", ())]
+    # The subgroup analysis's own notes (single-study levels entering the test, ...).
+    notes += [_note(n) for n in getattr(sub, "notes", ())]
     return rows, notes
 
 

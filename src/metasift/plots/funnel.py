@@ -18,7 +18,14 @@ from matplotlib.patches import Patch, Polygon
 from scipy import special
 
 from metasift.errors import InputError
-from metasift.plots._common import FONT_SIZE, MEASURE_LABELS, RATIO_MEASURES, new_figure
+from metasift.plots._common import (
+    FONT_SIZE,
+    MEASURE_LABELS,
+    RATIO_MEASURES,
+    fmt_num,
+    fmt_p,
+    new_figure,
+)
 
 __all__ = ["funnel_plot"]
 
@@ -26,6 +33,7 @@ _CONTOURS = ((0.10, "#FFFFFF"), (0.05, "#D9D9D9"), (0.01, "#ADADAD"))
 _CONTOUR_OUTSIDE = "#808080"
 _BACK, _INSIDE = "#EBEBEB", "#FFFFFF"
 _EGGER = "#C0392B"
+_ADJUSTED = "#2F5597"
 
 
 def _z(p_two_sided: float) -> float:
@@ -82,12 +90,15 @@ def funnel_plot(
     ----------
     result : MetaResult
         Supplies ``yi``, ``vi`` (points), ``estimate`` (vertical line) and ``measure``.
-    trimfill : object, optional
-        A trim-and-fill result; its ``filled_yi``, ``filled_vi`` are drawn as open circles.
-    egger : object, optional
+    trimfill : TrimFillResult, optional
+        A trim-and-fill result; its ``filled_yi``, ``filled_vi`` are drawn as open circles
+        and its ``estimate`` (observed plus filled studies) as a dotted vertical line,
+        labelled with the estimate and ``k0``.
+    egger : EggerResult, optional
         Egger's regression test with ``intercept`` and ``slope`` of the model
         ``yi = intercept + slope * sei`` (or ``* vi`` when its ``predictor`` is "vi");
-        drawn across the funnel.
+        drawn across the funnel, its legend entry giving ``statistic``, ``df`` and ``pval``
+        when the object has them.
     contour : bool
         Shade the regions where a study's two-sided p-value (for effect = 0) is
         above 0.10, between 0.05 and 0.10, between 0.01 and 0.05, and below 0.01.
@@ -102,7 +113,9 @@ def funnel_plot(
     -------
     matplotlib.figure.Figure
         Studies are a Line2D with gid ``funnel-studies`` (filled studies: ``funnel-filled``),
-        the pseudo limits ``funnel-pseudo-lb``/``-ub``, Egger's line ``funnel-egger``.
+        the pseudo limits ``funnel-pseudo-lb``/``-ub``, the estimate ``funnel-estimate``,
+        the trim-and-fill estimate ``funnel-adjusted``, Egger's line ``funnel-egger``. The
+        legend below the plot reads row by row.
 
     Notes
     -----
@@ -120,6 +133,19 @@ def funnel_plot(
     >>> ax = fig.axes[0]
     >>> bool(ax.yaxis_inverted()), ax.get_ylabel()
     (True, 'Standard error')
+
+    With trim and fill and Egger's test (results of :mod:`metasift.stats`):
+
+    >>> from metasift.stats import egger_test, trim_and_fill
+    >>> yi = [0.32, 0.51, 0.12, 0.74, 0.45, 0.90, 0.28, 0.62, 0.05, 0.81, 0.40]
+    >>> vi = [0.010, 0.040, 0.012, 0.090, 0.030, 0.160, 0.020, 0.070, 0.008, 0.120, 0.025]
+    >>> filled = trim_and_fill(yi, vi)
+    >>> fig = funnel_plot(meta_analysis(yi, vi), trimfill=filled, egger=egger_test(yi, vi))
+    >>> lines = {line.get_gid(): line for line in fig.axes[0].lines}
+    >>> bool(lines["funnel-adjusted"].get_xdata()[0] == filled.estimate)
+    True
+    >>> len(lines["funnel-filled"].get_xdata()) == filled.k0
+    True
     """
     for name in ("yi", "vi", "estimate"):
         if not hasattr(result, name):
@@ -144,8 +170,11 @@ def funnel_plot(
     ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
     ax.set_xlim(xs.min() - pad, xs.max() + pad)
     ax.set_ylim(ymax, 0.0)
-    handles = _background(ax, contour, est, z, ymax)
-    handles += _marks(ax, yi, sei, fyi, fsei, est, egger, ymax)
+    regions, (pseudo, centre) = _background(ax, contour, est, z, ymax)
+    marks = _marks(ax, yi, sei, fyi, fsei)
+    adjusted = _adjusted(ax, trimfill, fyi.size, ymax) if trimfill is not None else []
+    # Legend read row by row: regions, the points, the estimates, then the reference lines.
+    handles = [*regions, *marks, centre, *adjusted, pseudo, *_egger_line(ax, egger, ymax)]
     ax.set_xlabel(_xlabel(result, xlabel), fontsize=FONT_SIZE + 1)
     ax.set_ylabel("Standard error", fontsize=FONT_SIZE + 1)
     ax.tick_params(labelsize=FONT_SIZE)
@@ -161,7 +190,10 @@ def _triangle(centre: float, z: float, ymax: float) -> np.ndarray:
     return np.array([[centre, 0.0], [centre - z * ymax, ymax], [centre + z * ymax, ymax]])
 
 
-def _background(ax: Axes, contour: bool, est: float, z: float, ymax: float) -> list[Any]:
+def _background(
+    ax: Axes, contour: bool, est: float, z: float, ymax: float
+) -> tuple[list[Any], tuple[Any, Any]]:
+    """Shaded regions, pseudo limits and the estimate; their legend handles."""
     handles: list[Any] = []
     if contour:
         ax.set_facecolor(_CONTOUR_OUTSIDE)
@@ -201,18 +233,23 @@ def _background(ax: Axes, contour: bool, est: float, z: float, ymax: float) -> l
             ls="--",
             gid=f"funnel-pseudo-{side}",
         )
-    handles.append(
-        Line2D(
-            [],
-            [],
-            color="black",
-            lw=0.7,
-            ls="--",
-            label="Pseudo 95% limits" if abs(z - _z(0.05)) < 1e-12 else "Pseudo limits",
-        )
+    pseudo = Line2D(
+        [],
+        [],
+        color="black",
+        lw=0.7,
+        ls="--",
+        label="Pseudo 95% limits" if abs(z - _z(0.05)) < 1e-12 else "Pseudo limits",
     )
-    ax.plot([est, est], [0.0, ymax], color="black", lw=0.8, gid="funnel-estimate")
-    return handles
+    (centre,) = ax.plot(
+        [est, est],
+        [0.0, ymax],
+        color="black",
+        lw=0.8,
+        gid="funnel-estimate",
+        label=f"Pooled estimate ({fmt_num(est)})",
+    )
+    return handles, (pseudo, centre)
 
 
 def _marks(
@@ -221,9 +258,6 @@ def _marks(
     sei: np.ndarray,
     fyi: np.ndarray,
     fsei: np.ndarray,
-    est: float,
-    egger: Any,
-    ymax: float,
 ) -> list[Any]:
     handles: list[Any] = []
     (studies,) = ax.plot(
@@ -252,26 +286,75 @@ def _marks(
             clip_on=False,
         )
         handles.append(filled)
-    if egger is not None:
-        if not (hasattr(egger, "intercept") and hasattr(egger, "slope")):
-            raise InputError(
-                f"egger: expected a result with intercept and slope, got {type(egger).__name__}"
-            )
-        b0, b1 = float(egger.intercept), float(egger.slope)
-        predictor = str(getattr(egger, "predictor", "sei"))
-        if predictor not in ("sei", "vi"):
-            raise InputError(
-                f"egger: predictor {predictor!r} cannot be drawn against the standard error; "
-                "use an Egger test with predictor 'sei' (or 'vi')"
-            )
-        se = np.linspace(0.0, ymax, 2 if predictor == "sei" else 101)
-        # predictor "sei": yi = b0 + b1 * se, a line; "vi": yi = b0 + b1 * se^2 (PEESE).
-        x = b0 + b1 * (se if predictor == "sei" else se**2)
-        (line,) = ax.plot(
-            x, se, color=_EGGER, lw=1.0, ls="-.", gid="funnel-egger", label="Egger regression"
-        )
-        handles.append(line)
     return handles
+
+
+def _adjusted(ax: Axes, trimfill: Any, n_filled: int, ymax: float) -> list[Any]:
+    """The pooled estimate of the observed plus filled studies, as a vertical line."""
+    adjusted = float(getattr(trimfill, "estimate", math.nan))
+    if not math.isfinite(adjusted):
+        return []
+    k0 = int(getattr(trimfill, "k0", n_filled))
+    filled = f"{k0} stud{'y' if k0 == 1 else 'ies'} filled"
+    (line,) = ax.plot(
+        [adjusted, adjusted],
+        [0.0, ymax],
+        color=_ADJUSTED,
+        lw=1.0,
+        ls=":",
+        gid="funnel-adjusted",
+        label=f"Trim-and-fill estimate ({fmt_num(adjusted)}; {filled})",
+    )
+    return [line]
+
+
+def _egger_label(egger: Any) -> str:
+    stat, pval = getattr(egger, "statistic", None), getattr(egger, "pval", None)
+    if stat is None or pval is None:
+        return "Egger's regression line"
+    df = float(getattr(egger, "df", math.nan))
+    test = f"t = {fmt_num(float(stat))}, df = {df:g}" if math.isfinite(df) else "z = "
+    if not math.isfinite(df):
+        test += fmt_num(float(stat))
+    return f"Egger's regression line ({test}, {fmt_p(float(pval))})"
+
+
+def _egger_line(ax: Axes, egger: Any, ymax: float) -> list[Any]:
+    if egger is None:
+        return []
+    if not (hasattr(egger, "intercept") and hasattr(egger, "slope")):
+        raise InputError(
+            f"egger: expected a result with intercept and slope, got {type(egger).__name__}"
+        )
+    b0, b1 = float(egger.intercept), float(egger.slope)
+    predictor = str(getattr(egger, "predictor", "sei"))
+    if predictor not in ("sei", "vi"):
+        raise InputError(
+            f"egger: predictor {predictor!r} cannot be drawn against the standard error; "
+            "use an Egger test with predictor 'sei' (or 'vi')"
+        )
+    se = np.linspace(0.0, ymax, 2 if predictor == "sei" else 101)
+    # predictor "sei": yi = b0 + b1 * se, a line; "vi": yi = b0 + b1 * se^2 (PEESE).
+    x = b0 + b1 * (se if predictor == "sei" else se**2)
+    (line,) = ax.plot(
+        x, se, color=_EGGER, lw=1.0, ls="-.", gid="funnel-egger", label=_egger_label(egger)
+    )
+    return [line]
+
+
+def _row_major(handles: list[Any], ncol: int) -> list[Any]:
+    """Reorder so that matplotlib's column-by-column filling reads row by row.
+
+    matplotlib splits the handles into ``ncol`` columns with ``numpy.array_split`` (the
+    first ``n % ncol`` columns one longer), the same shape as filling rows of ``ncol``.
+    """
+    rows = -(-len(handles) // ncol)
+    return [
+        handles[row * ncol + col]
+        for col in range(ncol)
+        for row in range(rows)
+        if row * ncol + col < len(handles)
+    ]
 
 
 def _legend(fig: Figure, handles: list[Any]) -> float:
@@ -280,7 +363,7 @@ def _legend(fig: Figure, handles: list[Any]) -> float:
     limit = fig.bbox.width - 0.2 * fig.dpi
     for ncol in range(len(handles), 0, -1):
         legend = fig.legend(
-            handles=handles,
+            handles=_row_major(handles, ncol),
             loc="lower center",
             ncol=ncol,
             fontsize=FONT_SIZE,
