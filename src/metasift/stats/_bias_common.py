@@ -8,15 +8,13 @@ of the effect sizes on a measure of precision; they are fitted with
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from metasift.errors import FewStudiesWarning, InputError
 from metasift.stats._kernels import FloatArray
-from metasift.stats._validate import study_arrays
+from metasift.stats._validate import check_known
 from metasift.stats.metareg import MetaRegressionResult, meta_regression
 
 #: Fewer studies than this and the tests for funnel plot asymmetry have too little power to
@@ -32,19 +30,6 @@ LIMIT_PREDICTORS = ("sei", "vi", "ninv", "sqrtninv", "modified_sei")
 MODELS = ("rma", "lm")
 
 
-def prepare(
-    yi: ArrayLike | Any,
-    vi: ArrayLike | None,
-    sei: ArrayLike | None,
-    slab: Sequence[Any] | ArrayLike | None,
-) -> tuple[FloatArray, FloatArray, tuple[str, ...]]:
-    """Validated (y, v, labels); an EffectSizes-like object supplies yi, vi and slab."""
-    if hasattr(yi, "yi") and hasattr(yi, "vi") and vi is None and sei is None:
-        slab = getattr(yi, "slab", None) if slab is None else slab
-        yi, vi = yi.yi, yi.vi
-    return study_arrays(yi, vi, sei, slab)
-
-
 def warn_few_studies(k: int, what: str, stacklevel: int = 3) -> str | None:
     """Warn (FewStudiesWarning) when ``k < MIN_STUDIES``; return the note for the result."""
     if k >= MIN_STUDIES:
@@ -56,6 +41,12 @@ def warn_few_studies(k: int, what: str, stacklevel: int = 3) -> str | None:
     )
     warnings.warn(note, FewStudiesWarning, stacklevel=stacklevel)
     return note
+
+
+def check_alpha(alpha: float) -> None:
+    """Raise InputError for a significance level outside (0, 1)."""
+    if not 0.0 < alpha < 1.0:
+        raise InputError(f"alpha={alpha!r} must be a probability between 0 and 1, such as 0.05")
 
 
 def need_studies(k: int, minimum: int, what: str) -> None:
@@ -87,8 +78,7 @@ def predictor_values(
     n2i: ArrayLike | None,
 ) -> FloatArray:
     """Values of the regression test's predictor for each study (metafor's regtest)."""
-    if predictor not in PREDICTORS:
-        raise InputError(f"predictor={predictor!r} is not known; allowed: {', '.join(PREDICTORS)}")
+    check_known("predictor", predictor, PREDICTORS)
     if predictor == "sei":
         return np.sqrt(v)
     if predictor == "vi":
@@ -129,8 +119,7 @@ def regression(
     scale factor ``Q_E / (k - 2)`` and t tests on ``k - 2`` df (the same estimates, standard
     errors and intervals as R's ``lm(yi ~ x, weights = 1/vi)``).
     """
-    if model not in MODELS:
-        raise InputError(f"model={model!r} is not known; allowed: {', '.join(MODELS)}")
+    check_known("model", model, MODELS)
     if np.ptp(x) == 0:
         raise InputError(
             f"the predictor {name!r} has the same value for every study: the regression "

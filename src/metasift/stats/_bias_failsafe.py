@@ -11,9 +11,10 @@ from numpy.typing import ArrayLike
 from scipy import special
 
 from metasift.errors import InputError
-from metasift.stats._bias_common import prepare, warn_few_studies
+from metasift.stats._bias_common import check_alpha, warn_few_studies
+from metasift.stats._format import html, one_row, with_notes
 from metasift.stats._kernels import FloatArray
-from metasift.stats._validate import study_labels
+from metasift.stats._validate import check_known, effect_arrays, study_labels
 
 TYPES = ("Rosenthal", "Orwin", "Rosenberg")
 COMBINE = ("Stouffer", "Fisher")
@@ -64,11 +65,9 @@ class FailSafeNResult:
 
     def to_frame(self) -> Any:
         """The fields as a one-row pandas DataFrame."""
-        import pandas as pd
-
         names = ("fsnum", "type", "combine", "alpha", "pval", "mean_effect", "target",
                  "weighted", "k")  # fmt: skip
-        return pd.DataFrame([{name: getattr(self, name) for name in names}])
+        return one_row(self, names)
 
     def summary(self) -> str:
         """A printed summary in the manner of metafor's ``print.fsn``."""
@@ -77,13 +76,13 @@ class FailSafeNResult:
             lines.append(f"average effect {self.mean_effect:.4f}, target {self.target:.4f}")
         else:
             lines.append(f"observed p = {self.pval:.4g}, target alpha = {self.alpha:g}")
-        return "\n".join(lines + [f"Note: {n}" for n in self.notes])
+        return with_notes(lines, self.notes)
 
     def __str__(self) -> str:
         return self.summary()
 
     def _repr_html_(self) -> str:
-        return f"<p><b>Fail-safe N</b></p>{self.to_frame().to_html(index=False)}"
+        return html("Fail-safe N", self.to_frame(), rounded=False)
 
 
 def _whole(n: float) -> float:
@@ -223,12 +222,9 @@ def fail_safe_n(
     >>> fail_safe_n(yi, vi, type="Orwin", target=0.1).fsnum
     41.0
     """
-    if type not in TYPES:
-        raise InputError(f"type={type!r} is not known; allowed: {', '.join(TYPES)}")
-    if combine not in COMBINE:
-        raise InputError(f"combine={combine!r} is not known; allowed: {', '.join(COMBINE)}")
-    if not 0.0 < alpha < 1.0:
-        raise InputError(f"alpha={alpha!r} must be a probability between 0 and 1, such as 0.05")
+    check_known("type", type, TYPES)
+    check_known("combine", combine, COMBINE)
+    check_alpha(alpha)
     if target is not None and not np.isfinite(target):
         raise InputError(f"target={target!r} must be a finite number")
     needs_v = type != "Orwin" or weighted
@@ -259,7 +255,7 @@ def _studies(
     """Validated effects and variances; NaN variances where the method needs none."""
     has_v = vi is not None or sei is not None or hasattr(yi, "vi")
     if needs_v or has_v:
-        y, v, _ = prepare(yi, vi, sei, slab)
+        y, v, _ = effect_arrays(yi, vi, sei, slab)
         return y, v
     y = np.asarray(yi, dtype=np.float64)
     if y.ndim != 1 or y.size == 0:

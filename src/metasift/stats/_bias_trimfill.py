@@ -12,13 +12,10 @@ from numpy.typing import ArrayLike
 from scipy import stats
 
 from metasift.errors import ConvergenceWarning, InputError
-from metasift.stats._bias_common import (
-    need_studies,
-    prepare,
-    regression,
-    warn_few_studies,
-)
+from metasift.stats._bias_common import need_studies, regression, warn_few_studies
+from metasift.stats._format import html, one_row, with_notes
 from metasift.stats._kernels import FloatArray
+from metasift.stats._validate import check_known, effect_arrays
 from metasift.stats.batch import check_options
 from metasift.stats.pooling import MetaResult, meta_analysis
 
@@ -112,9 +109,7 @@ class TrimFillResult:
 
     def to_frame(self) -> Any:
         """The scalar fields as a one-row pandas DataFrame."""
-        import pandas as pd
-
-        return pd.DataFrame([{name: getattr(self, name) for name in self._SCALARS}])
+        return one_row(self, self._SCALARS)
 
     def studies(self) -> Any:
         """Observed and imputed studies: slab, yi, vi, filled (pandas DataFrame)."""
@@ -138,14 +133,13 @@ class TrimFillResult:
             "",
             self.fit.summary(),
         ]
-        return "\n".join(lines + [f"Note: {n}" for n in self.notes])
+        return with_notes(lines, self.notes)
 
     def __str__(self) -> str:
         return self.summary()
 
     def _repr_html_(self) -> str:
-        body = self.to_frame().to_html(index=False, float_format=lambda x: f"{x:.4f}")
-        return f"<p><b>Trim and fill: {self.k0} studies imputed ({self.side})</b></p>{body}"
+        return html(f"Trim and fill: {self.k0} studies imputed ({self.side})", self.to_frame())
 
 
 def _k0_estimate(centred: FloatArray, estimator: str) -> tuple[float, float]:
@@ -287,10 +281,9 @@ def trim_and_fill(
     >>> res.filled_yi.round(3).tolist()
     [-0.078, -0.188, -0.308, -0.378, -0.468]
     """
-    y, v, labels = prepare(yi, vi, sei, slab)
+    y, v, labels = effect_arrays(yi, vi, sei, slab)
     check_options(method, test, level)
-    if estimator not in ESTIMATORS:
-        raise InputError(f"estimator={estimator!r} is not known; allowed: L0, R0")
+    check_known("estimator", estimator, ESTIMATORS)
     if not (isinstance(maxiter, int) and maxiter >= 1):
         raise InputError(f"maxiter={maxiter!r} must be a whole number >= 1")
     need_studies(y.size, 3, "trim_and_fill")

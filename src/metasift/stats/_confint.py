@@ -30,6 +30,7 @@ from scipy import optimize, special
 from metasift.errors import ConvergenceWarning, InputError
 from metasift.stats._kernels import Columns, FloatArray, fit_at, loglik, typical_variance
 from metasift.stats._tau2 import estimate_tau2
+from metasift.stats._validate import check_level
 
 if TYPE_CHECKING:
     from metasift.stats.pooling import MetaResult
@@ -180,17 +181,6 @@ def _check_data(yi: ArrayLike, vi: ArrayLike) -> tuple[FloatArray, FloatArray]:
     return y, v
 
 
-def _check_level(level: float) -> None:
-    if not 0.0 < level < 1.0:
-        raise InputError(f"level={level!r} must be a fraction between 0 and 1, such as 0.95")
-
-
-def _check_options(level: float, tol: float) -> None:
-    _check_level(level)
-    if not (math.isfinite(tol) and tol > 0):
-        raise InputError(f"tol={tol!r} must be a positive number, such as 1e-12")
-
-
 def _check_tau2(name: str, value: float | None, *, positive: bool = False) -> None:
     if value is None:
         return
@@ -198,6 +188,24 @@ def _check_tau2(name: str, value: float | None, *, positive: bool = False) -> No
     if not ok:
         allowed = "> 0" if positive else ">= 0"
         raise InputError(f"{name}={value!r} must be a finite number {allowed}")
+
+
+def _check_input(
+    yi: ArrayLike,
+    vi: ArrayLike,
+    level: float,
+    tol: float,
+    tau2_hat: float | None,
+    tau2_max: float | None,
+) -> tuple[FloatArray, FloatArray]:
+    """The checks of :func:`q_profile_ci` and :func:`profile_likelihood_ci`; float arrays."""
+    y, v = _check_data(yi, vi)
+    check_level(level)
+    if not (math.isfinite(tol) and tol > 0):
+        raise InputError(f"tol={tol!r} must be a positive number, such as 1e-12")
+    _check_tau2("tau2_hat", tau2_hat)
+    _check_tau2("tau2_max", tau2_max, positive=True)
+    return y, v
 
 
 # ---------------------------------------------------------------------------------------------
@@ -339,10 +347,7 @@ def q_profile_ci(
     >>> round(100 * ci.i2[1], 1)
     79.5
     """
-    y, v = _check_data(yi, vi)
-    _check_options(level, tol)
-    _check_tau2("tau2_hat", tau2_hat)
-    _check_tau2("tau2_max", tau2_max, positive=True)
+    y, v = _check_input(yi, vi, level, tol, tau2_hat, tau2_max)
     if y.size < 2:
         return _not_estimable("QP", level, y.size)
     cols = _columns(y, v)
@@ -459,10 +464,7 @@ def profile_likelihood_ci(
     >>> [round(x, 4) for x in ci.tau2]
     [0.3107, 0.1095, 1.072]
     """
-    y, v = _check_data(yi, vi)
-    _check_options(level, tol)
-    _check_tau2("tau2_hat", tau2_hat)
-    _check_tau2("tau2_max", tau2_max, positive=True)
+    y, v = _check_input(yi, vi, level, tol, tau2_hat, tau2_max)
     if y.size < 2:
         return _not_estimable("PL", level, y.size)
     cols = _columns(y, v)
@@ -547,7 +549,7 @@ def higgins_thompson_ci(qe: float, k: int, level: float = 0.95) -> HigginsThomps
     >>> [round(100 * x, 1) for x in ci.i2]
     [42.5, 1.1, 66.6]
     """
-    _check_level(level)
+    check_level(level)
     if not (math.isfinite(qe) and qe >= 0):
         raise InputError(f"qe={qe!r} must be a finite number >= 0 (Cochran's Q)")
     if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:

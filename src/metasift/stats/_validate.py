@@ -12,6 +12,18 @@ from metasift.errors import InputError
 from metasift.stats._kernels import FloatArray
 
 
+def check_known(name: str, value: Any, allowed: Sequence[Any]) -> None:
+    """Raise InputError when the option ``name`` is not one of ``allowed``."""
+    if value not in allowed:
+        raise InputError(f"{name}={value!r} is not known; allowed: {', '.join(allowed)}")
+
+
+def check_level(level: float) -> None:
+    """Raise InputError for a confidence level outside (0, 1)."""
+    if not 0.0 < level < 1.0:
+        raise InputError(f"level={level!r} must be a fraction between 0 and 1, such as 0.95")
+
+
 def study_labels(slab: Sequence[Any] | ArrayLike | None, k: int) -> tuple[str, ...]:
     """Study labels as strings; ``Study 1 .. Study k`` when none are given."""
     if slab is None:
@@ -74,3 +86,34 @@ def study_arrays(
             f"standard errors must be > 0"
         )
     return y, v, labels
+
+
+def effect_source(
+    yi: ArrayLike | Any,
+    vi: ArrayLike | None,
+    sei: ArrayLike | None,
+    slab: Sequence[Any] | ArrayLike | None,
+) -> tuple[Any, Any, Any, Any]:
+    """``(yi, vi, slab, source)``, read from ``yi`` when it is an EffectSizes-like object.
+
+    An object with ``yi`` and ``vi`` attributes passed as ``yi``, with neither ``vi`` nor
+    ``sei`` given, is the ``source``: it supplies the effects and variances, and the labels
+    unless ``slab`` is given. Otherwise the arguments come back as they are, with ``source``
+    None.
+    """
+    if hasattr(yi, "yi") and hasattr(yi, "vi") and vi is None and sei is None:
+        source = yi
+        slab = getattr(source, "slab", None) if slab is None else slab
+        return source.yi, source.vi, slab, source
+    return yi, vi, slab, None
+
+
+def effect_arrays(
+    yi: ArrayLike | Any,
+    vi: ArrayLike | None,
+    sei: ArrayLike | None,
+    slab: Sequence[Any] | ArrayLike | None,
+) -> tuple[FloatArray, FloatArray, tuple[str, ...]]:
+    """Validated ``(y, v, labels)`` (:func:`study_arrays`) of arrays or an EffectSizes."""
+    yi, vi, slab, _ = effect_source(yi, vi, sei, slab)
+    return study_arrays(yi, vi, sei, slab)

@@ -16,17 +16,18 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats
 
-from metasift.errors import InputError
 from metasift.stats._bias_common import (
     LIMIT_PREDICTORS,
+    check_alpha,
     need_studies,
     predictor_values,
-    prepare,
     regression,
     warn_few_studies,
 )
 from metasift.stats._bias_failsafe import FailSafeNResult, fail_safe_n
 from metasift.stats._bias_trimfill import TrimFillResult, trim_and_fill
+from metasift.stats._format import fmt, html, one_row, with_notes
+from metasift.stats._validate import effect_arrays
 from metasift.stats.batch import check_options
 from metasift.stats.metareg import MetaRegressionResult
 
@@ -42,10 +43,6 @@ __all__ = [
     "pet_peese",
     "trim_and_fill",
 ]
-
-
-def _fmt(x: float, digits: int = 4) -> str:
-    return "NaN" if not np.isfinite(x) else f"{x:.{digits}f}"
 
 
 @dataclass(frozen=True)
@@ -110,9 +107,7 @@ class EggerResult:
 
     def to_frame(self) -> Any:
         """The scalar fields as a one-row pandas DataFrame."""
-        import pandas as pd
-
-        return pd.DataFrame([{name: getattr(self, name) for name in self._SCALARS}])
+        return one_row(self, self._SCALARS)
 
     def summary(self) -> str:
         """A printed summary in the manner of metafor's ``print.regtest``."""
@@ -121,28 +116,26 @@ class EggerResult:
             if self.model == "lm"
             else f"meta-regression ({self.method})"
         )
-        stat = f"z = {_fmt(self.statistic)}"
+        stat = f"z = {fmt(self.statistic)}"
         if np.isfinite(self.df):
-            stat = f"t = {_fmt(self.statistic)}, df = {self.df:g}"
+            stat = f"t = {fmt(self.statistic)}, df = {self.df:g}"
         lines = [
             "Regression test for funnel plot asymmetry",
             f"model: {kind}; predictor: {self.predictor}; k = {self.k}",
-            f"test for funnel plot asymmetry: {stat}, p = {_fmt(self.pval)}",
+            f"test for funnel plot asymmetry: {stat}, p = {fmt(self.pval)}",
         ]
         if np.isfinite(self.limit_estimate):
             lines.append(
-                f"limit estimate: {_fmt(self.limit_estimate)} "
-                f"(CI: {_fmt(self.ci_lb)} to {_fmt(self.ci_ub)})"
+                f"limit estimate: {fmt(self.limit_estimate)} "
+                f"(CI: {fmt(self.ci_lb)} to {fmt(self.ci_ub)})"
             )
-        lines += [f"Note: {n}" for n in self.notes]
-        return "\n".join(lines)
+        return with_notes(lines, self.notes)
 
     def __str__(self) -> str:
         return self.summary()
 
     def _repr_html_(self) -> str:
-        body = self.to_frame().to_html(index=False, float_format=lambda x: f"{x:.4f}")
-        return f"<p><b>Regression test for funnel plot asymmetry</b></p>{body}"
+        return html("Regression test for funnel plot asymmetry", self.to_frame())
 
 
 def _egger(
@@ -274,7 +267,7 @@ def egger_test(
     >>> round(res.limit_estimate, 3), round(res.ci_lb, 3), round(res.ci_ub, 3)
     (-0.114, -0.28, 0.052)
     """
-    y, v, labels = prepare(yi, vi, sei, slab)
+    y, v, labels = effect_arrays(yi, vi, sei, slab)
     check_options(method, test, level)
     need_studies(y.size, 3, "egger_test")
     note = warn_few_studies(y.size, "egger_test")
@@ -310,25 +303,22 @@ class BeggResult:
 
     def to_frame(self) -> Any:
         """The fields as a one-row pandas DataFrame."""
-        import pandas as pd
-
-        return pd.DataFrame([{"tau": self.tau, "pval": self.pval, "exact": self.exact,
-                              "k": self.k}])  # fmt: skip
+        return one_row(self, ("tau", "pval", "exact", "k"))
 
     def summary(self) -> str:
         """A printed summary in the manner of metafor's ``print.ranktest``."""
         how = "exact" if self.exact else "normal approximation"
         lines = [
             "Rank correlation test for funnel plot asymmetry",
-            f"Kendall's tau = {_fmt(self.tau)}, p = {_fmt(self.pval)} ({how}; k = {self.k})",
+            f"Kendall's tau = {fmt(self.tau)}, p = {fmt(self.pval)} ({how}; k = {self.k})",
         ]
-        return "\n".join(lines + [f"Note: {n}" for n in self.notes])
+        return with_notes(lines, self.notes)
 
     def __str__(self) -> str:
         return self.summary()
 
     def _repr_html_(self) -> str:
-        return f"<p><b>Rank correlation test</b></p>{self.to_frame().to_html(index=False)}"
+        return html("Rank correlation test", self.to_frame(), rounded=False)
 
 
 def begg_test(
@@ -381,7 +371,7 @@ def begg_test(
     >>> round(res.tau, 4), round(res.pval, 4), res.exact
     (0.8909, 0.0, True)
     """
-    y, v, _ = prepare(yi, vi, sei, slab)
+    y, v, _ = effect_arrays(yi, vi, sei, slab)
     need_studies(y.size, 3, "begg_test")
     note = warn_few_studies(y.size, "begg_test")
     notes: tuple[str, ...] = () if note is None else (note,)
@@ -444,19 +434,17 @@ class PetPeeseResult:
         """Both regressions and the choice between them."""
         lines = [
             f"PET-PEESE (k = {self.k}; alpha = {self.alpha:g}): {self.selected} selected",
-            f"PET   intercept = {_fmt(self.pet.intercept)}, p = {_fmt(self.pet.intercept_pval)}",
-            f"PEESE intercept = {_fmt(self.peese.intercept)}, "
-            f"p = {_fmt(self.peese.intercept_pval)}",
-            f"estimate = {_fmt(self.estimate)} (CI: {_fmt(self.ci_lb)} to {_fmt(self.ci_ub)})",
+            f"PET   intercept = {fmt(self.pet.intercept)}, p = {fmt(self.pet.intercept_pval)}",
+            f"PEESE intercept = {fmt(self.peese.intercept)}, p = {fmt(self.peese.intercept_pval)}",
+            f"estimate = {fmt(self.estimate)} (CI: {fmt(self.ci_lb)} to {fmt(self.ci_ub)})",
         ]
-        return "\n".join(lines + [f"Note: {n}" for n in self.notes])
+        return with_notes(lines, self.notes)
 
     def __str__(self) -> str:
         return self.summary()
 
     def _repr_html_(self) -> str:
-        body = self.to_frame().to_html(index=False, float_format=lambda x: f"{x:.4f}")
-        return f"<p><b>PET-PEESE: {self.selected} selected</b></p>{body}"
+        return html(f"PET-PEESE: {self.selected} selected", self.to_frame())
 
 
 def pet_peese(
@@ -518,10 +506,9 @@ def pet_peese(
     >>> res.selected, round(res.estimate, 3), round(res.pet.intercept_pval, 3)
     ('PET', -0.114, 0.154)
     """
-    y, v, labels = prepare(yi, vi, sei, slab)
+    y, v, labels = effect_arrays(yi, vi, sei, slab)
     check_options(method, test, level)
-    if not 0.0 < alpha < 1.0:
-        raise InputError(f"alpha={alpha!r} must be a probability between 0 and 1, such as 0.05")
+    check_alpha(alpha)
     need_studies(y.size, 3, "pet_peese")
     note = warn_few_studies(y.size, "pet_peese")
     notes = () if note is None else (note,)

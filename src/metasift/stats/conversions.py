@@ -71,6 +71,12 @@ def _fail(name: str, values: FloatArray, bad: npt.NDArray[np.bool_], allowed: st
     raise InputError(f"{where} = {values[pos]:.12g}: {allowed}")
 
 
+def _check_sizes(**sizes: FloatArray) -> None:
+    """Group sizes must be > 0 (a missing size gives NaN, not an error)."""
+    for name, values in sizes.items():
+        _fail(name, values, values <= 0, "group sizes must be > 0")
+
+
 def sd_from_se(se: npt.ArrayLike, n: npt.ArrayLike) -> FloatArray:
     """Standard deviation of a group from the standard error of its mean.
 
@@ -99,7 +105,7 @@ def sd_from_se(se: npt.ArrayLike, n: npt.ArrayLike) -> FloatArray:
     """
     se_a, n_a = _arrays(se=se, n=n)
     _fail("se", se_a, se_a < 0, "standard errors must be >= 0")
-    _fail("n", n_a, n_a <= 0, "group sizes must be > 0")
+    _check_sizes(n=n_a)
     return np.asarray(se_a * np.sqrt(n_a), dtype=np.float64)
 
 
@@ -337,8 +343,7 @@ def smd_from_t(
     """
     _smd_options(correction, vtype)
     t_a, n1, n2 = _arrays(t=t, n1i=n1i, n2i=n2i)
-    _fail("n1i", n1, n1 <= 0, "group sizes must be > 0")
-    _fail("n2i", n2, n2 <= 0, "group sizes must be > 0")
+    _check_sizes(n1i=n1, n2i=n2)
     d = t_a * np.sqrt(1.0 / n1 + 1.0 / n2)
     yi, vi = means.smd_from_d(d, n1, n2, correction, vtype)
     return SmdEstimate(np.asarray(yi, dtype=np.float64), np.asarray(vi, dtype=np.float64))
@@ -392,8 +397,7 @@ def smd_from_p(
     p_a, n1, n2, sgn = _arrays(p=p, n1i=n1i, n2i=n2i, sign=sign)
     _fail("p", p_a, (p_a <= 0) | (p_a > 1), "P values must be in (0, 1]")
     _fail("sign", sgn, ~np.isnan(sgn) & (np.abs(sgn) != 1), "sign must be +1 or -1")
-    _fail("n1i", n1, n1 <= 0, "group sizes must be > 0")
-    _fail("n2i", n2, n2 <= 0, "group sizes must be > 0")
+    _check_sizes(n1i=n1, n2i=n2)
     df = n1 + n2 - 2.0
     _fail("n1i", n1, df <= 0, "n1i + n2i must be > 2 for a t test")
     t_stat = stats.t.isf(p_a / 2.0 if two_sided else p_a, df)

@@ -13,6 +13,7 @@ from numpy.typing import ArrayLike
 from scipy import special
 
 from metasift.errors import ConvergenceWarning, InputError
+from metasift.stats._format import METHOD_NAMES, fmt, four_decimals, html, one_row, pfmt, with_notes
 from metasift.stats._kernels import FloatArray
 from metasift.stats._metareg_design import Design, build, new_frame
 from metasift.stats._metareg_kernels import (
@@ -24,9 +25,8 @@ from metasift.stats._metareg_kernels import (
     tau2_se,
     wls,
 )
-from metasift.stats._validate import study_arrays
+from metasift.stats._validate import check_level, effect_source, study_arrays
 from metasift.stats.batch import check_options
-from metasift.stats.pooling import _METHOD_NAMES, _fmt, _pfmt
 
 __all__ = ["MetaRegressionResult", "meta_regression"]
 
@@ -179,7 +179,7 @@ class MetaRegressionResult:
 
     def model_frame(self) -> pd.DataFrame:
         """The model's scalar fields (tau2, i2, r2, qe, qm, ...) as a one-row DataFrame."""
-        return pd.DataFrame([{name: getattr(self, name) for name in self._SCALARS}])
+        return one_row(self, self._SCALARS)
 
     def predict(self, newmods: Any = None, *, level: float | None = None) -> pd.DataFrame:
         """Predicted effects with confidence and prediction intervals (metafor's predict.rma).
@@ -201,13 +201,11 @@ class MetaRegressionResult:
         return self.summary()
 
     def _repr_html_(self) -> str:
-        body = self.coefficients.to_html(float_format=lambda x: f"{x:.4f}")
-        return f"<p><b>{_header(self)}</b></p>{body}"
+        return html(_header(self), self.coefficients, index=True)
 
 
 def _predict(res: MetaRegressionResult, newmods: Any, level: float) -> pd.DataFrame:
-    if not 0.0 < level < 1.0:
-        raise InputError(f"level={level!r} must be a fraction between 0 and 1, such as 0.95")
+    check_level(level)
     index: pd.Index
     if newmods is None:
         x, index = res.x, pd.Index(res.slab, name="slab")
@@ -244,33 +242,32 @@ def _crit(test: str, df: float, level: float) -> float:
 
 def _header(res: MetaRegressionResult) -> str:
     model = "Mixed-effects" if res.random_effects else "Equal-effects"
-    return f"{model} meta-regression (k = {res.k}; tau^2 estimator: {_METHOD_NAMES[res.method]})"
+    return f"{model} meta-regression (k = {res.k}; tau^2 estimator: {METHOD_NAMES[res.method]})"
 
 
 def _summary_text(res: MetaRegressionResult) -> str:
     lines = [_header(res), ""]
     if res.random_effects:
         lines.append(
-            f"tau^2 (residual heterogeneity) = {_fmt(res.tau2)} (SE = {_fmt(res.tau2_se)})"
-            f"   tau = {_fmt(res.tau)}"
+            f"tau^2 (residual heterogeneity) = {fmt(res.tau2)} (SE = {fmt(res.tau2_se)})"
+            f"   tau = {fmt(res.tau)}"
         )
-    lines.append(f"I^2 (residual) = {_fmt(100 * res.i2, 2)}%   H^2 = {_fmt(res.h2)}")
+    lines.append(f"I^2 (residual) = {fmt(100 * res.i2, 2)}%   H^2 = {fmt(res.h2)}")
     if np.isfinite(res.r2):
-        lines.append(f"R^2 (heterogeneity accounted for) = {_fmt(100 * res.r2, 2)}%")
+        lines.append(f"R^2 (heterogeneity accounted for) = {fmt(100 * res.r2, 2)}%")
     lines.append(
-        f"Test for residual heterogeneity: QE(df = {_fmt(res.qe_df, 0)}) = {_fmt(res.qe)}, "
-        f"p = {_pfmt(res.qe_pval)}"
+        f"Test for residual heterogeneity: QE(df = {fmt(res.qe_df, 0)}) = {fmt(res.qe)}, "
+        f"p = {pfmt(res.qe_pval)}"
     )
     tested = ", ".join(res.btt)
     if res.test == "z":
-        qm = f"QM(df = {_fmt(res.qm_df, 0)}) = {_fmt(res.qm)}"
+        qm = f"QM(df = {fmt(res.qm_df, 0)}) = {fmt(res.qm)}"
     else:
-        qm = f"F(df1 = {_fmt(res.qm_df, 0)}, df2 = {_fmt(res.qm_ddf, 0)}) = {_fmt(res.qm)}"
-    lines += [f"Test of moderators ({tested}): {qm}, p = {_pfmt(res.qm_pval)}", ""]
+        qm = f"F(df1 = {fmt(res.qm_df, 0)}, df2 = {fmt(res.qm_ddf, 0)}) = {fmt(res.qm)}"
+    lines += [f"Test of moderators ({tested}): {qm}, p = {pfmt(res.qm_pval)}", ""]
     lines.append(f"Model results (test: {res.test}, {100 * res.level:g}% intervals):")
-    table = res.coefficients.to_string(float_format=lambda v: f"{v:.4f}")
-    lines += [table] + [f"Note: {n}" for n in res.notes]
-    return "\n".join(lines)
+    lines.append(res.coefficients.to_string(float_format=four_decimals))
+    return with_notes(lines, res.notes)
 
 
 def _check_size(k: int, p: int, method: str, fixed: bool) -> None:
@@ -509,10 +506,7 @@ def meta_regression(
     >>> round(float(res.coefficients.loc["ablat", "estimate"]), 4), round(res.r2, 2)
     (-0.0291, 0.76)
     """
-    if hasattr(yi, "yi") and hasattr(yi, "vi") and vi is None and sei is None:
-        source = yi
-        yi, vi = source.yi, source.vi
-        slab = getattr(source, "slab", None) if slab is None else slab
+    yi, vi, slab, _ = effect_source(yi, vi, sei, slab)
     check_options(method, test, level)
     y, v, labels = study_arrays(yi, vi, sei, slab)
     x, design = build(mods, y.size, labels, intercept=intercept)

@@ -12,28 +12,12 @@ from numpy.typing import ArrayLike
 from scipy import special
 
 from metasift.errors import ConvergenceWarning
+from metasift.stats._format import METHOD_NAMES, fmt, html, one_row, pfmt, with_notes
 from metasift.stats._kernels import FloatArray
-from metasift.stats._validate import study_arrays
+from metasift.stats._validate import effect_source, study_arrays
 from metasift.stats.batch import BatchResult, meta_analysis_batch
 
 __all__ = ["MetaResult", "meta_analysis"]
-
-_METHOD_NAMES = {
-    "EE": "equal-effects",
-    "FE": "equal-effects",
-    "DL": "DerSimonian-Laird",
-    "DLIT": "iterated DerSimonian-Laird",
-    "HE": "Hedges",
-    "HS": "Hunter-Schmidt",
-    "HSk": "Hunter-Schmidt (k-corrected)",
-    "SJ": "Sidik-Jonkman",
-    "SJIT": "iterated Sidik-Jonkman",
-    "ML": "maximum likelihood",
-    "REML": "restricted maximum likelihood",
-    "EB": "empirical Bayes",
-    "PM": "Paule-Mandel",
-    "PMM": "median-unbiased Paule-Mandel",
-}
 
 
 @dataclass(frozen=True)
@@ -141,11 +125,7 @@ class MetaResult:
 
     def to_frame(self) -> Any:
         """The scalar fields as a one-row pandas DataFrame."""
-        import pandas as pd
-
-        row = {name: getattr(self, name) for name in self._SCALARS}
-        row["measure"] = self.measure
-        return pd.DataFrame([row])
+        return one_row(self, (*self._SCALARS, "measure"))
 
     def studies(self) -> Any:
         """Per-study rows: slab, yi, vi, sei, ci_lb, ci_ub (at ``level``, z-based), weight."""
@@ -184,51 +164,36 @@ class MetaResult:
         return self.summary()
 
     def _repr_html_(self) -> str:
-        body = self.to_frame().to_html(index=False, float_format=lambda x: f"{x:.4f}")
-        return f"<p><b>{_header(self)}</b></p>{body}"
+        return html(_header(self), self.to_frame())
 
 
 def _header(res: MetaResult) -> str:
     model = "Random-effects" if res.random_effects else "Equal-effects"
-    return f"{model} model (k = {res.k}; tau^2 estimator: {_METHOD_NAMES[res.method]})"
-
-
-def _fmt(x: float, digits: int = 4) -> str:
-    return "NaN" if not np.isfinite(x) else f"{x:.{digits}f}"
-
-
-def _pfmt(p: float) -> str:
-    if not np.isfinite(p):
-        return "NaN"
-    return "< .0001" if p < 1e-4 else f"{p:.4f}"
+    return f"{model} model (k = {res.k}; tau^2 estimator: {METHOD_NAMES[res.method]})"
 
 
 def _summary_text(res: MetaResult) -> str:
     pct = f"{100 * (1 - res.level):g}"
     lines = [_header(res), ""]
     if res.random_effects:
-        lines.append(f"tau^2 = {_fmt(res.tau2)} (SE = {_fmt(res.tau2_se)})   tau = {_fmt(res.tau)}")
+        lines.append(f"tau^2 = {fmt(res.tau2)} (SE = {fmt(res.tau2_se)})   tau = {fmt(res.tau)}")
     lines += [
-        f"I^2 (from tau^2) = {_fmt(100 * res.i2, 2)}%   H^2 = {_fmt(res.h2)}",
-        f"I^2 (from Q)     = {_fmt(100 * res.i2_q, 2)}%",
-        f"Test for heterogeneity: Q(df = {_fmt(res.qe_df, 0)}) = {_fmt(res.qe)}, "
-        f"p = {_pfmt(res.qe_pval)}",
+        f"I^2 (from tau^2) = {fmt(100 * res.i2, 2)}%   H^2 = {fmt(res.h2)}",
+        f"I^2 (from Q)     = {fmt(100 * res.i2_q, 2)}%",
+        f"Test for heterogeneity: Q(df = {fmt(res.qe_df, 0)}) = {fmt(res.qe)}, "
+        f"p = {pfmt(res.qe_pval)}",
         "",
     ]
-    if res.test == "z":
-        stat = f"z = {_fmt(res.zval)}"
-    else:
-        stat = f"t({_fmt(res.df, 0)}) = {_fmt(res.tval)}"
+    stat = f"z = {fmt(res.zval)}" if res.test == "z" else f"t({fmt(res.df, 0)}) = {fmt(res.tval)}"
     lines.append(f"Model results (test: {res.test}, {100 * res.level:g}% intervals):")
     lines.append(
-        f"estimate = {_fmt(res.estimate)}, SE = {_fmt(res.se)}, {stat}, p = {_pfmt(res.pval)}"
+        f"estimate = {fmt(res.estimate)}, SE = {fmt(res.se)}, {stat}, p = {pfmt(res.pval)}"
     )
-    lines.append(f"CI: {_fmt(res.ci_lb)} to {_fmt(res.ci_ub)}")
+    lines.append(f"CI: {fmt(res.ci_lb)} to {fmt(res.ci_ub)}")
     if res.random_effects:
-        lines.append(f"prediction interval: {_fmt(res.pi_lb)} to {_fmt(res.pi_ub)}")
+        lines.append(f"prediction interval: {fmt(res.pi_lb)} to {fmt(res.pi_ub)}")
     lines.append(f"(two-sided alpha = {pct}%)")
-    lines += [f"Note: {n}" for n in res.notes]
-    return "\n".join(lines)
+    return with_notes(lines, res.notes)
 
 
 def _notes(batch: BatchResult, k: int, method: str, test: str) -> tuple[str, ...]:
@@ -323,11 +288,9 @@ def meta_analysis(
     >>> res.k, res.method, res.converged
     (5, 'DL', True)
     """
-    if hasattr(yi, "yi") and hasattr(yi, "vi") and vi is None and sei is None:
-        source = yi
-        yi, vi = source.yi, source.vi
-        slab = getattr(source, "slab", None) if slab is None else slab
-        measure = getattr(source, "measure", None) if measure is None else measure
+    yi, vi, slab, source = effect_source(yi, vi, sei, slab)
+    if source is not None and measure is None:
+        measure = getattr(source, "measure", None)
     y, v, labels = study_arrays(yi, vi, sei, slab)
     batch = meta_analysis_batch(
         y, v, method=method, test=test, level=level, tau2=tau2, tol=tol, maxiter=maxiter

@@ -19,8 +19,9 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
 from metasift.errors import ConvergenceWarning, InputError
+from metasift.stats._format import four_decimals, html, with_notes
 from metasift.stats._kernels import FloatArray
-from metasift.stats._validate import study_arrays
+from metasift.stats._validate import effect_arrays
 from metasift.stats.batch import BatchResult, check_options, meta_analysis_batch
 from metasift.stats.pooling import MetaResult, meta_analysis
 
@@ -135,30 +136,15 @@ class SensitivityResult:
         lines = [
             f"{self.kind.capitalize()} meta-analysis ({len(self)} fits; method {self.method}, "
             f"test {self.test}, {100 * self.level:g}% CI; i2 in %)",
-            frame.to_string(index=False, float_format=lambda x: f"{x:.4f}"),
+            frame.to_string(index=False, float_format=four_decimals),
         ]
-        lines += [f"Note: {n}" for n in self.notes]
-        return "\n".join(lines)
+        return with_notes(lines, self.notes)
 
     def __str__(self) -> str:
         return self.summary()
 
     def _repr_html_(self) -> str:
-        body = self.to_frame().to_html(index=False, float_format=lambda x: f"{x:.4f}")
-        return f"<p><b>{self.kind.capitalize()} meta-analysis</b></p>{body}"
-
-
-def _prepare(
-    yi: ArrayLike | Any,
-    vi: ArrayLike | None,
-    sei: ArrayLike | None,
-    slab: Sequence[Any] | ArrayLike | None,
-) -> tuple[FloatArray, FloatArray, tuple[str, ...]]:
-    """Validated (y, v, labels); an EffectSizes-like object supplies yi, vi and slab."""
-    if hasattr(yi, "yi") and hasattr(yi, "vi") and vi is None and sei is None:
-        slab = getattr(yi, "slab", None) if slab is None else slab
-        yi, vi = yi.yi, yi.vi
-    return study_arrays(yi, vi, sei, slab)
+        return html(f"{self.kind.capitalize()} meta-analysis", self.to_frame())
 
 
 def _warn_unconverged(batch: BatchResult, labels: Sequence[str], what: str) -> tuple[str, ...]:
@@ -252,7 +238,7 @@ def leave_one_out(
     >>> res.slab[3]
     'Study 4'
     """
-    y, v, labels = _prepare(yi, vi, sei, slab)
+    y, v, labels = effect_arrays(yi, vi, sei, slab)
     check_options(method, test, level)
     k = y.size
     if k < 2:
@@ -360,7 +346,7 @@ def cumulative(
     >>> res.estimate.round(4).tolist()
     [0.65, 0.5036, 0.3724, 0.374]
     """
-    y, v, labels = _prepare(yi, vi, sei, slab)
+    y, v, labels = effect_arrays(yi, vi, sei, slab)
     check_options(method, test, level)
     k = y.size
     if order is None:
@@ -457,7 +443,7 @@ class InfluenceResult:
         frame["inf"] = np.where(self.inf, "*", "")
         lines = [
             f"Influence diagnostics (k = {self.k}; method {self.method}, test {self.test})",
-            frame.to_string(index=False, float_format=lambda x: f"{x:.4f}"),
+            frame.to_string(index=False, float_format=four_decimals),
         ]
         if self.influential:
             lines.append("Influential: " + ", ".join(self.influential))
@@ -467,8 +453,7 @@ class InfluenceResult:
         return self.summary()
 
     def _repr_html_(self) -> str:
-        body = self.to_frame().to_html(index=False, float_format=lambda x: f"{x:.4f}")
-        return f"<p><b>Influence diagnostics (k = {self.k})</b></p>{body}"
+        return html(f"Influence diagnostics (k = {self.k})", self.to_frame())
 
 
 def influence(
@@ -526,7 +511,7 @@ def influence(
     >>> res.influential
     ('Study 1', 'Study 4')
     """
-    y, v, labels = _prepare(yi, vi, sei, slab)
+    y, v, labels = effect_arrays(yi, vi, sei, slab)
     check_options(method, test, level)
     k = y.size
     if k < 3:

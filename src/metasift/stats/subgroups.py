@@ -11,12 +11,13 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from metasift.errors import InputError
+from metasift.stats._format import fmt, html, pfmt, with_notes
 from metasift.stats._kernels import FloatArray
 from metasift.stats._metareg_design import factor_levels
-from metasift.stats._validate import study_arrays
+from metasift.stats._validate import check_known, effect_source, study_arrays
 from metasift.stats.batch import check_options
 from metasift.stats.metareg import MetaRegressionResult, meta_regression
-from metasift.stats.pooling import MetaResult, _fmt, _pfmt, meta_analysis
+from metasift.stats.pooling import MetaResult, meta_analysis
 
 __all__ = ["NotPooled", "SubgroupResult", "subgroup_analysis"]
 
@@ -141,8 +142,7 @@ class SubgroupResult:
         return self.summary()
 
     def _repr_html_(self) -> str:
-        body = self.to_frame().to_html(index=False, float_format=lambda x: f"{x:.4f}")
-        return f"<p><b>{_title(self)}</b></p>{body}"
+        return html(_title(self), self.to_frame())
 
 
 _EMPTY_ROW: dict[str, Any] = {
@@ -181,28 +181,27 @@ def _summary_text(res: SubgroupResult) -> str:
     lines = [_title(res), ""]
     for level, r in res.subgroups.items():
         if isinstance(r, NotPooled):
-            lines.append(f"{level}: k = 1, {r.note} (yi = {_fmt(r.yi)}, SE = {_fmt(r.sei)})")
+            lines.append(f"{level}: k = 1, {r.note} (yi = {fmt(r.yi)}, SE = {fmt(r.sei)})")
             continue
         lines.append(
-            f"{level}: k = {r.k}, estimate = {_fmt(r.estimate)} [{_fmt(r.ci_lb)}, "
-            f"{_fmt(r.ci_ub)}], p = {_pfmt(r.pval)}, tau^2 = {_fmt(r.tau2)}, "
-            f"I^2 = {_fmt(100 * r.i2, 1)}%"
+            f"{level}: k = {r.k}, estimate = {fmt(r.estimate)} [{fmt(r.ci_lb)}, "
+            f"{fmt(r.ci_ub)}], p = {pfmt(r.pval)}, tau^2 = {fmt(r.tau2)}, "
+            f"I^2 = {fmt(100 * r.i2, 1)}%"
         )
     o = res.overall
     lines.append(
-        f"overall: k = {o.k}, estimate = {_fmt(o.estimate)} [{_fmt(o.ci_lb)}, {_fmt(o.ci_ub)}]"
+        f"overall: k = {o.k}, estimate = {fmt(o.estimate)} [{fmt(o.ci_lb)}, {fmt(o.ci_ub)}]"
     )
     lines.append(
-        f"Test for subgroup differences ({res.analysis}): Q = {_fmt(res.q_between)}, "
-        f"df = {_fmt(res.q_between_df, 0)}, p = {_pfmt(res.q_between_pval)}"
+        f"Test for subgroup differences ({res.analysis}): Q = {fmt(res.q_between)}, "
+        f"df = {fmt(res.q_between_df, 0)}, p = {pfmt(res.q_between_pval)}"
     )
     if res.tau2 == "common":
         lines.append(
-            f"Mixed-effects model with common tau^2 = {_fmt(res.common_mods.tau2)}: "  # type: ignore[union-attr]
-            f"QM = {_fmt(res.qm)}, df = {_fmt(res.qm_df, 0)}, p = {_pfmt(res.qm_pval)}"
+            f"Mixed-effects model with common tau^2 = {fmt(res.common_mods.tau2)}: "  # type: ignore[union-attr]
+            f"QM = {fmt(res.qm)}, df = {fmt(res.qm_df, 0)}, p = {pfmt(res.qm_pval)}"
         )
-    lines += [f"Note: {n}" for n in res.notes]
-    return "\n".join(lines)
+    return with_notes(lines, res.notes)
 
 
 def _group_labels(groups: Any, k: int, labels: Sequence[str]) -> tuple[pd.Series, str]:
@@ -306,13 +305,9 @@ def subgroup_analysis(
     >>> round(res.q_between, 4), res.q_between_df
     (13.4626, 1.0)
     """
-    if hasattr(yi, "yi") and hasattr(yi, "vi") and vi is None and sei is None:
-        source = yi
-        yi, vi = source.yi, source.vi
-        slab = getattr(source, "slab", None) if slab is None else slab
+    yi, vi, slab, _ = effect_source(yi, vi, sei, slab)
     check_options(method, test, level)
-    if tau2 not in TAU2_MODES:
-        raise InputError(f"tau2={tau2!r} is not known; allowed: {', '.join(TAU2_MODES)}")
+    check_known("tau2", tau2, TAU2_MODES)
     if groups is None:
         raise InputError("groups is required: the subgroup of each study")
     y, v, labels = study_arrays(yi, vi, sei, slab)
