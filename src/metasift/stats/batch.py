@@ -24,6 +24,7 @@ from metasift.stats._kernels import (
     typical_variance,
 )
 from metasift.stats._tau2 import METHODS, Tau2Fit, estimate_tau2, tau2_se
+from metasift.stats._validate import check_known, check_level
 
 __all__ = ["BatchResult", "meta_analysis_batch"]
 
@@ -93,12 +94,9 @@ def _as_2d(name: str, values: ArrayLike) -> FloatArray:
 
 def check_options(method: str, test: str, level: float) -> None:
     """Raise InputError for an unknown method or test or a level outside (0, 1)."""
-    if method not in METHODS:
-        raise InputError(f"method={method!r} is not known; allowed: {', '.join(METHODS)}")
-    if test not in TESTS:
-        raise InputError(f"test={test!r} is not known; allowed: {', '.join(TESTS)}")
-    if not 0.0 < level < 1.0:
-        raise InputError(f"level={level!r} must be a fraction between 0 and 1, such as 0.95")
+    check_known("method", method, METHODS)
+    check_known("test", test, TESTS)
+    check_level(level)
 
 
 def meta_analysis_batch(
