@@ -358,3 +358,13 @@ def test_relabelling_and_reordering_do_not_change_the_test(data: Any, method: st
 def test_bad_input_names_the_problem(groups: Any, kwargs: dict[str, Any], match: str) -> None:
     with pytest.raises(InputError, match=match):
         subgroup_analysis([0.1, 0.2, 0.3, 0.2, 0.5], [0.1] * 5, groups, **kwargs)
+
+
+def test_a_categorical_fixes_the_order_of_the_levels() -> None:
+    order = ["WL", "CAU", "Other"]
+    groups = pd.Categorical(["CAU", "WL", "Other", "CAU", "WL", "Other"], categories=order)
+    yi = [0.1, 0.3, 0.2, 0.15, 0.35, 0.25]
+    vi = [0.02] * 6
+    for passed in (groups, pd.Series(groups)):
+        assert list(subgroup_analysis(yi, vi, passed, method="DL").subgroups) == order
+    assert list(subgroup_analysis(yi, vi, list(groups), method="DL").subgroups) == sorted(order)

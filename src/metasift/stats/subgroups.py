@@ -208,6 +208,8 @@ def _group_labels(groups: Any, k: int, labels: Sequence[str]) -> tuple[pd.Series
     if isinstance(groups, pd.Series):
         name = "group" if groups.name is None else str(groups.name)
         series = groups.reset_index(drop=True)
+    elif isinstance(groups, pd.Categorical):  # keep the order of its categories
+        name, series = "group", pd.Series(groups)
     else:
         arr = np.asarray(groups, dtype=object)
         if arr.ndim != 1:
