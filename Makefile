@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck pytest bench clean
+.PHONY: install postgres demo test lint typecheck pytest bench clean
 
 install: $(STAMP)
 
@@ -13,6 +13,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
+
+# The review store's tests start a throwaway PostgreSQL server from Debian's binaries
+# (initdb, pg_ctl); install them when they are missing. Needs root or sudo and Debian's
+# package registry.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+postgres:
+	@if ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null; then \
+		echo "PostgreSQL binaries found"; \
+	else \
+		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql; \
+	fi
 
 demo: install
 	$(BIN)/python -m metasift.demo
@@ -24,11 +35,11 @@ lint: install
 typecheck: install
 	$(BIN)/mypy src/metasift/stats
 
-pytest: install
+pytest: install postgres
 	$(BIN)/lint-imports
 	$(BIN)/pytest
 
-test: lint typecheck pytest
+test: postgres lint typecheck pytest
 
 bench: install
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
