@@ -1,6 +1,14 @@
-"""metasift: systematic reviews with meta-analysis, checked against metafor."""
+"""metasift: systematic reviews with meta-analysis, checked against metafor.
+
+The public names below are loaded on first use, layer by layer, so that ``import metasift``
+and the command line start quickly; ``metasift.stats`` alone needs only NumPy, SciPy and
+pandas. docs/api.md lists every name.
+"""
 
 from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from metasift.errors import (
     ConvergenceWarning,
@@ -9,71 +17,160 @@ from metasift.errors import (
     InputError,
     MetasiftError,
 )
-from metasift.plots import (
-    ROB_TOOLS,
-    ForestPlot,
-    PrismaCounts,
-    RobTable,
-    RobTool,
-    forest_plot,
-    funnel_plot,
-    prisma_flow,
-    read_prisma_csv,
-    read_rob_table,
-    rob_summary,
-    rob_tool,
-    rob_traffic_light,
-    write_rob_table,
-)
-from metasift.plots import save as save_figure
-from metasift.records import (
-    RECORD_COLUMNS,
-    DedupResult,
-    ImportResult,
-    Problem,
-    deduplicate,
-    read_records,
-    read_records_bytes,
-    write_records,
-)
-from metasift.stats import (
-    EffectSizes,
-    MetaRegressionResult,
-    MetaResult,
-    NotPooled,
-    SubgroupResult,
-    arms_to_comparisons,
-    begg_test,
-    combine_arms,
-    combine_arms_binary,
-    cumulative,
-    effect_sizes,
-    egger_test,
-    fail_safe_n,
-    influence,
-    interpret,
-    label_effect_size,
-    label_heterogeneity,
-    label_significance,
-    leave_one_out,
-    mean_sd_from_median,
-    meta_analysis,
-    meta_regression,
-    pet_peese,
-    sd_from_ci,
-    sd_from_se,
-    smd_from_p,
-    smd_from_t,
-    split_shared_control,
-    subgroup_analysis,
-    trim_and_fill,
-)
+
+if TYPE_CHECKING:
+    from metasift.plots import (
+        ROB_TOOLS,
+        ForestPlot,
+        PrismaCounts,
+        RobTable,
+        RobTool,
+        forest_plot,
+        funnel_plot,
+        prisma_flow,
+        read_prisma_csv,
+        read_rob_table,
+        rob_summary,
+        rob_tool,
+        rob_traffic_light,
+        write_rob_table,
+    )
+    from metasift.plots import save as save_figure
+    from metasift.records import (
+        RECORD_COLUMNS,
+        DedupResult,
+        ImportResult,
+        Problem,
+        deduplicate,
+        read_records,
+        read_records_bytes,
+        write_records,
+    )
+    from metasift.review import (
+        AgreementResult,
+        Coefficient,
+        PrismaFlow,
+        Protocol,
+        ProtocolError,
+        Review,
+        agreement,
+        cohen_kappa,
+        fleiss_kappa,
+        krippendorff_alpha,
+        load_protocol,
+        percent_agreement,
+        write_template,
+    )
+    from metasift.stats import (
+        EffectSizes,
+        MetaRegressionResult,
+        MetaResult,
+        NotPooled,
+        SubgroupResult,
+        arms_to_comparisons,
+        begg_test,
+        combine_arms,
+        combine_arms_binary,
+        cumulative,
+        effect_sizes,
+        egger_test,
+        fail_safe_n,
+        influence,
+        interpret,
+        label_effect_size,
+        label_heterogeneity,
+        label_significance,
+        leave_one_out,
+        mean_sd_from_median,
+        meta_analysis,
+        meta_regression,
+        pet_peese,
+        sd_from_ci,
+        sd_from_se,
+        smd_from_p,
+        smd_from_t,
+        split_shared_control,
+        subgroup_analysis,
+        trim_and_fill,
+    )
 
 __version__ = "0.1.0"
+
+#: public name -> (module, attribute), imported on first access
+_LAZY: dict[str, tuple[str, str]] = {
+    "AgreementResult": ("metasift.review", "AgreementResult"),
+    "Coefficient": ("metasift.review", "Coefficient"),
+    "DedupResult": ("metasift.records", "DedupResult"),
+    "EffectSizes": ("metasift.stats", "EffectSizes"),
+    "ForestPlot": ("metasift.plots", "ForestPlot"),
+    "ImportResult": ("metasift.records", "ImportResult"),
+    "MetaRegressionResult": ("metasift.stats", "MetaRegressionResult"),
+    "MetaResult": ("metasift.stats", "MetaResult"),
+    "NotPooled": ("metasift.stats", "NotPooled"),
+    "PrismaCounts": ("metasift.plots", "PrismaCounts"),
+    "PrismaFlow": ("metasift.review", "PrismaFlow"),
+    "Problem": ("metasift.records", "Problem"),
+    "Protocol": ("metasift.review", "Protocol"),
+    "ProtocolError": ("metasift.review", "ProtocolError"),
+    "RECORD_COLUMNS": ("metasift.records", "RECORD_COLUMNS"),
+    "ROB_TOOLS": ("metasift.plots", "ROB_TOOLS"),
+    "Review": ("metasift.review", "Review"),
+    "RobTable": ("metasift.plots", "RobTable"),
+    "RobTool": ("metasift.plots", "RobTool"),
+    "SubgroupResult": ("metasift.stats", "SubgroupResult"),
+    "agreement": ("metasift.review", "agreement"),
+    "arms_to_comparisons": ("metasift.stats", "arms_to_comparisons"),
+    "begg_test": ("metasift.stats", "begg_test"),
+    "cohen_kappa": ("metasift.review", "cohen_kappa"),
+    "combine_arms": ("metasift.stats", "combine_arms"),
+    "combine_arms_binary": ("metasift.stats", "combine_arms_binary"),
+    "cumulative": ("metasift.stats", "cumulative"),
+    "deduplicate": ("metasift.records", "deduplicate"),
+    "effect_sizes": ("metasift.stats", "effect_sizes"),
+    "egger_test": ("metasift.stats", "egger_test"),
+    "fail_safe_n": ("metasift.stats", "fail_safe_n"),
+    "fleiss_kappa": ("metasift.review", "fleiss_kappa"),
+    "forest_plot": ("metasift.plots", "forest_plot"),
+    "funnel_plot": ("metasift.plots", "funnel_plot"),
+    "influence": ("metasift.stats", "influence"),
+    "interpret": ("metasift.stats", "interpret"),
+    "krippendorff_alpha": ("metasift.review", "krippendorff_alpha"),
+    "label_effect_size": ("metasift.stats", "label_effect_size"),
+    "label_heterogeneity": ("metasift.stats", "label_heterogeneity"),
+    "label_significance": ("metasift.stats", "label_significance"),
+    "leave_one_out": ("metasift.stats", "leave_one_out"),
+    "load_protocol": ("metasift.review", "load_protocol"),
+    "mean_sd_from_median": ("metasift.stats", "mean_sd_from_median"),
+    "meta_analysis": ("metasift.stats", "meta_analysis"),
+    "meta_regression": ("metasift.stats", "meta_regression"),
+    "percent_agreement": ("metasift.review", "percent_agreement"),
+    "pet_peese": ("metasift.stats", "pet_peese"),
+    "prisma_flow": ("metasift.plots", "prisma_flow"),
+    "read_prisma_csv": ("metasift.plots", "read_prisma_csv"),
+    "read_records": ("metasift.records", "read_records"),
+    "read_records_bytes": ("metasift.records", "read_records_bytes"),
+    "read_rob_table": ("metasift.plots", "read_rob_table"),
+    "rob_summary": ("metasift.plots", "rob_summary"),
+    "rob_tool": ("metasift.plots", "rob_tool"),
+    "rob_traffic_light": ("metasift.plots", "rob_traffic_light"),
+    "save_figure": ("metasift.plots", "save"),
+    "sd_from_ci": ("metasift.stats", "sd_from_ci"),
+    "sd_from_se": ("metasift.stats", "sd_from_se"),
+    "smd_from_p": ("metasift.stats", "smd_from_p"),
+    "smd_from_t": ("metasift.stats", "smd_from_t"),
+    "split_shared_control": ("metasift.stats", "split_shared_control"),
+    "subgroup_analysis": ("metasift.stats", "subgroup_analysis"),
+    "trim_and_fill": ("metasift.stats", "trim_and_fill"),
+    "write_records": ("metasift.records", "write_records"),
+    "write_rob_table": ("metasift.plots", "write_rob_table"),
+    "write_template": ("metasift.review", "write_template"),
+}
 
 __all__ = [
     "RECORD_COLUMNS",
     "ROB_TOOLS",
+    "AgreementResult",
+    "Coefficient",
     "ConvergenceWarning",
     "DataWarning",
     "DedupResult",
@@ -87,13 +184,19 @@ __all__ = [
     "MetasiftError",
     "NotPooled",
     "PrismaCounts",
+    "PrismaFlow",
     "Problem",
+    "Protocol",
+    "ProtocolError",
+    "Review",
     "RobTable",
     "RobTool",
     "SubgroupResult",
     "__version__",
+    "agreement",
     "arms_to_comparisons",
     "begg_test",
+    "cohen_kappa",
     "combine_arms",
     "combine_arms_binary",
     "cumulative",
@@ -101,17 +204,21 @@ __all__ = [
     "effect_sizes",
     "egger_test",
     "fail_safe_n",
+    "fleiss_kappa",
     "forest_plot",
     "funnel_plot",
     "influence",
     "interpret",
+    "krippendorff_alpha",
     "label_effect_size",
     "label_heterogeneity",
     "label_significance",
     "leave_one_out",
+    "load_protocol",
     "mean_sd_from_median",
     "meta_analysis",
     "meta_regression",
+    "percent_agreement",
     "pet_peese",
     "prisma_flow",
     "read_prisma_csv",
@@ -131,4 +238,19 @@ __all__ = [
     "trim_and_fill",
     "write_records",
     "write_rob_table",
+    "write_template",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module, attribute = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'metasift' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), attribute)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
