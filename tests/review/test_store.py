@@ -11,7 +11,7 @@ from sqlalchemy import func, select, text
 
 from metasift.errors import InputError, MetasiftError
 from metasift.review._schema import Base, Decision
-from metasift.review.store import open_store
+from metasift.review.store import SCHEMA_REVISION, open_store
 
 
 def _url(tmp_path: Path, database_url: str) -> str:
@@ -23,7 +23,7 @@ def test_migrations_create_exactly_the_models(tmp_path: Path, database_url: str)
     try:
         with store.read() as conn:
             context = MigrationContext.configure(conn, opts={"compare_type": True})
-            assert context.get_current_revision() == "0001"
+            assert context.get_current_revision() == SCHEMA_REVISION
             assert compare_metadata(context, Base.metadata) == []
     finally:
         store.close()

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from metasift.errors import InputError
+from metasift.review.appraisal_tools import BUILTIN_TOOLS
 
 __all__ = [
     "ROB_TOOLS",
@@ -180,13 +181,8 @@ def _domains(*names: str, columns: Sequence[str] = ()) -> tuple[Domain, ...]:
 
 _ROB2 = RobTool(
     "RoB 2",
-    _domains(
-        "Bias arising from the randomization process",
-        "Bias due to deviations from intended interventions",
-        "Bias due to missing outcome data",
-        "Bias in measurement of the outcome",
-        "Bias in selection of the reported result",
-    ),
+    # The domains are those the review layer appraises with (one definition of the tool).
+    _domains(*(domain.name for domain in BUILTIN_TOOLS["rob2"].domains)),
     (
         Judgement("Low", _GREEN, "+"),
         Judgement("Some concerns", _YELLOW, "\u2212", ("Some concern", "Unclear")),

@@ -1,11 +1,14 @@
-"""The review project: protocol (``review.toml``), store, screening, agreement, PRISMA.
+"""The review project: protocol (``review.toml``), store, screening, agreement, PRISMA,
+classification, risk of bias and data extraction.
 
 Public names: :class:`Review` (a review folder and everything a team does in it),
 :class:`Protocol` with :func:`load_protocol`, :func:`parse_protocol`,
 :func:`write_template` and :class:`ProtocolError`; the agreement statistics
 :func:`agreement`, :func:`cohen_kappa`, :func:`fleiss_kappa`, :func:`krippendorff_alpha`,
 :func:`percent_agreement` with :class:`AgreementResult` and :class:`Coefficient`; and
-:class:`PrismaFlow`.
+:class:`PrismaFlow`; risk-of-bias tools (:class:`AppraisalTool`, :func:`appraisal_tool`,
+:func:`ahrq_quality`, :func:`rob2_overall`, :func:`custom_tool`) and the analysable table of
+an outcome (:func:`extraction_table`, :class:`ExtractionTable`).
 """
 
 from __future__ import annotations
@@ -21,6 +24,16 @@ from metasift.review.agreement import (
     krippendorff_alpha,
     percent_agreement,
 )
+from metasift.review.appraisal_tools import (
+    BUILTIN_TOOLS,
+    AppraisalTool,
+    ToolDomain,
+    ahrq_quality,
+    appraisal_tool,
+    custom_tool,
+    rob2_overall,
+)
+from metasift.review.extraction_table import ExtractionTable, extraction_table
 from metasift.review.prisma import PrismaFlow
 from metasift.review.project import Review
 from metasift.review.protocol import (
@@ -33,21 +46,30 @@ from metasift.review.protocol import (
 )
 
 __all__ = [
+    "BUILTIN_TOOLS",
     "DECISIONS",
     "STAGES",
     "AgreementResult",
+    "AppraisalTool",
     "Coefficient",
+    "ExtractionTable",
     "PairAgreement",
     "PrismaFlow",
     "Protocol",
     "ProtocolError",
     "Review",
+    "ToolDomain",
     "agreement",
+    "ahrq_quality",
+    "appraisal_tool",
     "cohen_kappa",
+    "custom_tool",
+    "extraction_table",
     "fleiss_kappa",
     "krippendorff_alpha",
     "load_protocol",
     "parse_protocol",
     "percent_agreement",
+    "rob2_overall",
     "write_template",
 ]

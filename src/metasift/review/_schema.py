@@ -48,6 +48,9 @@ __all__ = [
     "Reviewer",
     "Source",
     "StageEvent",
+    "Study",
+    "StudyEvent",
+    "StudyReport",
     "utcnow",
 ]
 
@@ -308,4 +311,48 @@ class StageEvent(Base):
     closed: Mapped[bool] = mapped_column(Boolean)
     reviewer_id: Mapped[int] = _reviewer_fk()
     note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = _when()
+
+
+class Study(Base):
+    """An included study, by the label used in tables and figures ("Smith 2012")."""
+
+    __tablename__ = "studies"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    label: Mapped[str] = mapped_column(String(200), unique=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = _when()
+
+
+class StudyReport(Base):
+    """A record (report) that belongs to a study; a study may have several reports."""
+
+    __tablename__ = "study_reports"
+    __table_args__ = (UniqueConstraint("study_id", "record_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    study_id: Mapped[int] = mapped_column(Integer, ForeignKey("studies.id"), index=True)
+    record_id: Mapped[int] = mapped_column(Integer, ForeignKey("records.id"))
+    created_at: Mapped[dt.datetime] = _when()
+
+
+class StudyEvent(Base):
+    """One value given to one item of a study by one person: a classification code, a
+    risk-of-bias judgement with its support, or an extracted field. ``consensus`` marks the
+    arbiter's agreed value; the latest event per (kind, study, item, reviewer, consensus)
+    counts, and ``value`` is JSON text (``null`` clears a value)."""
+
+    __tablename__ = "study_events"
+    __table_args__ = (
+        CheckConstraint("kind IN ('classification', 'appraisal', 'extraction')", name="kind"),
+        Index("ix_study_events_kind_study", "kind", "study_id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    study_id: Mapped[int] = mapped_column(Integer, ForeignKey("studies.id"))
+    item: Mapped[str] = mapped_column(Text)
+    value: Mapped[str] = mapped_column(Text)
+    note: Mapped[str] = mapped_column(Text, default="")
+    reviewer_id: Mapped[int] = _reviewer_fk()
+    consensus: Mapped[bool] = mapped_column(Boolean)
+    origin: Mapped[str] = mapped_column(String(10), default="api")
     created_at: Mapped[dt.datetime] = _when()

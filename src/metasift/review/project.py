@@ -20,6 +20,8 @@ from metasift.review._state import COMPLETE, latest_decisions, stage_closed, sta
 from metasift.review._status import ReviewStatus, review_status
 from metasift.review._template import write_template
 from metasift.review.agreement import AgreementResult, agreement
+from metasift.review.classification_mixin import StudyWork
+from metasift.review.extraction_mixin import ExtractionWork
 from metasift.review.prisma import PrismaFlow, prisma_flow
 from metasift.review.protocol import Protocol, load_protocol
 from metasift.review.store import Store, open_store
@@ -40,7 +42,7 @@ _SHOWN = [
 ]
 
 
-class Review:
+class Review(StudyWork, ExtractionWork):
     """An open review: its folder, validated protocol and store.
 
     Use :meth:`Review.create` for a new folder and :meth:`Review.open` for an existing one;

@@ -169,6 +169,70 @@ class StoreSettings(_Model):
     database_url: str = ""
 
 
+class Facet(_Model):
+    """``[classification.facets.NAME]``: the categories a study can be coded in."""
+
+    categories: list[str] = Field(min_length=2)
+    description: str = ""
+
+    @field_validator("categories")
+    @classmethod
+    def _categories(cls, value: list[str]) -> list[str]:
+        return _clean_names([v.strip() for v in value], "category")
+
+
+class Roles(_Model):
+    """Who codes independently (default: the team but the arbiter) and who settles."""
+
+    coders: list[str] | None = None
+    arbiter: str | None = None
+
+
+class Classification(Roles):
+    """``[classification]``: facets the studies are coded on, by independent coders."""
+
+    facets: dict[str, Facet] = {}
+
+
+class CustomTool(_Model):
+    """``[risk_of_bias.tools.NAME]``: a team's own tool (or robvis' generic template)."""
+
+    domains: list[str] = Field(min_length=1)
+    judgements: list[str] = ["low", "unclear", "high"]
+    overall: Literal["worst", "ahrq", "none"] = "worst"
+    reference: str = ""
+
+
+class RiskOfBias(Roles):
+    """``[risk_of_bias]``: the tool (``modified_cochrane``, ``rob2`` or a custom one)."""
+
+    tool: str = "modified_cochrane"
+    tools: dict[str, CustomTool] = {}
+
+
+class FormField(_Model):
+    """``[characteristics.fields.NAME]``: one field of the study characteristics form."""
+
+    type: Literal["text", "number", "integer", "choice", "boolean"] = "text"
+    choices: list[str] = []
+    description: str = ""
+
+
+class Characteristics(Roles):
+    """``[characteristics]``: the extraction form and who extracts (double extraction)."""
+
+    fields: dict[str, FormField] = {}
+
+
+class OutcomeSpec(_Model):
+    """``[outcomes.NAME]``: an outcome, its construct ``group`` and the better direction."""
+
+    group: str = ""
+    direction: Literal["higher", "lower"] = "higher"
+    instruments: list[str] = []
+    timepoint: str = ""
+
+
 class Protocol(_Model):
     """A validated ``review.toml``.
 
@@ -195,11 +259,27 @@ class Protocol(_Model):
     databases: list[Source] = []
     screening: Screening
     store: StoreSettings = StoreSettings()
-    classification: dict[str, Any] = {}
-    risk_of_bias: dict[str, Any] = {}
-    characteristics: dict[str, Any] = {}
-    outcomes: dict[str, Any] | list[Any] = {}
+    classification: Classification = Classification()
+    risk_of_bias: RiskOfBias = RiskOfBias()
+    characteristics: Characteristics = Characteristics()
+    outcomes: dict[str, OutcomeSpec] = {}
     analysis: dict[str, Any] = {}
+
+    def arbiter(self, section: str) -> str:
+        """Arbiter of ``classification``, ``risk_of_bias`` or ``characteristics``: as set,
+        else the arbiter of full-text screening (or of title/abstract screening)."""
+        roles: Roles = getattr(self, section)
+        if roles.arbiter:
+            return roles.arbiter
+        stage = self.screening.full_text or self.screening.title_abstract
+        return stage.arbiter
+
+    def coders(self, section: str) -> list[str]:
+        """Independent coders of a section: as listed, or the team but its arbiter."""
+        roles: Roles = getattr(self, section)
+        if roles.coders is not None:
+            return list(roles.coders)
+        return [r for r in self.team.reviewers if r != self.arbiter(section)]
 
     def stages(self) -> tuple[str, ...]:
         """Stages the protocol defines, in order."""
@@ -306,6 +386,33 @@ def _cross_errors(protocol: Protocol) -> list[tuple[Loc, str]]:
     return errors
 
 
+def _role_errors(protocol: Protocol) -> list[tuple[Loc, str]]:
+    team = protocol.team.reviewers
+    errors: list[tuple[Loc, str]] = []
+    for section in ("classification", "risk_of_bias", "characteristics"):
+        roles: Roles = getattr(protocol, section)
+        for who in [*(roles.coders or []), *([roles.arbiter] if roles.arbiter else [])]:
+            if who not in team:
+                errors.append(((section,), f"{who!r} is not in team.reviewers {team}"))
+        if not protocol.coders(section):
+            errors.append(((section, "coders"), "no coders: list coders or add reviewers"))
+    rob = protocol.risk_of_bias
+    if rob.tool not in ("modified_cochrane", "rob2", *rob.tools):
+        errors.append(
+            (
+                ("risk_of_bias", "tool"),
+                f"{rob.tool!r} is not a tool; use modified_cochrane, rob2 or define it "
+                f"under [risk_of_bias.tools.{rob.tool}]",
+            )
+        )
+    for name, spec in protocol.characteristics.fields.items():
+        if (spec.type == "choice") != bool(spec.choices):
+            errors.append(
+                (("characteristics", "fields", name), "type = 'choice' goes with choices")
+            )
+    return errors
+
+
 def _dotted(loc: Loc) -> str:
     """``("databases", 1, "kind")`` -> ``"databases[1].kind"``."""
     text = ""
@@ -348,7 +455,7 @@ def parse_protocol(text: str, source: str = "review.toml") -> Protocol:
             loc = tuple(item["loc"])
             problems.append((line_of(lines, loc), _dotted(loc), _describe(item)))
         raise ProtocolError(source, problems) from None
-    cross = _cross_errors(protocol)
+    cross = _cross_errors(protocol) + _role_errors(protocol)
     if cross:
         raise ProtocolError(
             source,

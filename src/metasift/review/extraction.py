@@ -1,0 +1,246 @@
+"""Data extraction: the characteristics form, arms, outcome values, precomputed effects and
+data availability of each study, extracted by independent extractors (double extraction)
+and compared field by field.
+
+Every extracted field is a study event of kind ``extraction`` whose item is a path:
+
+- ``characteristics|FIELD``: a field of the protocol's ``[characteristics.fields]`` form;
+- ``arm|ARM|FIELD``: ``role`` (intervention / control), ``n_randomised``, ``n_analysed``,
+  ``description``;
+- ``outcome|OUTCOME|FIELD``: ``instrument``, ``timepoint``, ``direction`` (of the scale
+  used: higher or lower is better), ``unit``;
+- ``value|OUTCOME|ARM|FIELD``: ``n``, ``mean``, ``sd``, ``se``, ``ci_lb``, ``ci_ub``,
+  ``ci_level``, ``median``, ``q1``, ``q3``, ``minimum``, ``maximum``, ``events``,
+  ``change`` (True for change-from-baseline scores);
+- ``effect|OUTCOME|FIELD``: a precomputed effect ``yi`` with ``vi`` and its ``measure``;
+- ``availability|OUTCOME|FIELD``: ``status`` (usable / requested / not_obtainable),
+  ``requested_on`` (ISO date) and ``reply``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from metasift.errors import InputError
+from metasift.review.protocol import Protocol
+
+__all__ = [
+    "ARM_FIELDS",
+    "AVAILABILITY",
+    "OUTCOME_FIELDS",
+    "VALUE_FIELDS",
+    "arm_items",
+    "availability_items",
+    "characteristic_items",
+    "effect_items",
+    "split_items",
+    "value_items",
+]
+
+ARM_FIELDS = ("role", "n_randomised", "n_analysed", "description")
+ROLES = ("intervention", "control")
+OUTCOME_FIELDS = ("instrument", "timepoint", "direction", "unit")
+VALUE_FIELDS = (
+    "n",
+    "mean",
+    "sd",
+    "se",
+    "ci_lb",
+    "ci_ub",
+    "ci_level",
+    "median",
+    "q1",
+    "q3",
+    "minimum",
+    "maximum",
+    "events",
+    "change",
+)
+EFFECT_FIELDS = ("yi", "vi", "measure")
+AVAILABILITY = ("usable", "requested", "not_obtainable")
+_COUNTS = ("n", "n_randomised", "n_analysed", "events")
+
+
+def _name(value: str, what: str) -> str:
+    text = str(value).strip()
+    if not text or "|" in text:
+        raise InputError(f"{what} {value!r}: give a name without '|'")
+    return text
+
+
+def _number(value: Any, where: str) -> float | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{where} = {value!r}: a number is needed") from None
+    if not math.isfinite(number):
+        raise InputError(f"{where} = {value!r}: a finite number is needed")
+    return number
+
+
+def _count(value: Any, where: str) -> int | None:
+    number = _number(value, where)
+    if number is None:
+        return None
+    if number < 0 or not float(number).is_integer():
+        raise InputError(f"{where} = {value!r}: a whole number >= 0 is needed")
+    return int(number)
+
+
+def _flag(value: Any, where: str) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("", "none"):
+        return None
+    if text in ("yes", "true", "1", "y"):
+        return True
+    if text in ("no", "false", "0", "n"):
+        return False
+    raise InputError(f"{where} = {value!r}: use yes or no")
+
+
+def characteristic_items(protocol: Protocol, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Form fields checked against ``[characteristics.fields]`` (type and choices)."""
+    form = protocol.characteristics.fields
+    items: dict[str, Any] = {}
+    for field, value in values.items():
+        if field not in form:
+            raise InputError(
+                f"characteristic {field!r} is not in [characteristics.fields] of review.toml; "
+                f"fields are {list(form)}"
+            )
+        spec, where = form[field], f"characteristics.{field}"
+        checked: Any
+        if spec.type == "number":
+            checked = _number(value, where)
+        elif spec.type == "integer":
+            checked = _count(value, where)
+        elif spec.type == "boolean":
+            checked = _flag(value, where)
+        elif spec.type == "choice":
+            match = [c for c in spec.choices if c.casefold() == str(value).strip().casefold()]
+            if value not in (None, "") and not match:
+                raise InputError(f"{where} = {value!r}: choose one of {spec.choices}")
+            checked = match[0] if match else None
+        else:
+            checked = None if value is None else str(value).strip()
+        items[f"characteristics|{field}"] = checked
+    return items
+
+
+def arm_items(arm: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Fields of one arm, checked (role, counts)."""
+    arm = _name(arm, "arm")
+    items: dict[str, Any] = {}
+    for field, value in fields.items():
+        where = f"arm {arm!r}: {field}"
+        if field not in ARM_FIELDS:
+            raise InputError(f"{where} is not an arm field; fields are {list(ARM_FIELDS)}")
+        if field == "role":
+            value = str(value).strip().lower()
+            if value not in ROLES:
+                raise InputError(f"{where} = {value!r}: use one of {list(ROLES)}")
+        elif field in _COUNTS:
+            value = _count(value, where)
+        else:
+            value = str(value or "").strip()
+        items[f"arm|{arm}|{field}"] = value
+    return items
+
+
+def _outcome(protocol: Protocol, outcome: str) -> str:
+    if outcome not in protocol.outcomes:
+        raise InputError(
+            f"outcome {outcome!r} is not in [outcomes] of review.toml; outcomes are "
+            f"{list(protocol.outcomes)}"
+        )
+    return outcome
+
+
+def value_items(
+    protocol: Protocol, outcome: str, arm: str, fields: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Fields of an outcome's value in one arm, checked; outcome fields (instrument,
+    timepoint, direction, unit) given here are stored at the outcome level."""
+    outcome, arm = _outcome(protocol, outcome), _name(arm, "arm")
+    items: dict[str, Any] = {}
+    for field, value in fields.items():
+        where = f"{outcome}, arm {arm!r}: {field}"
+        if field in OUTCOME_FIELDS:
+            text = str(value or "").strip().lower() if field == "direction" else value
+            if field == "direction" and text not in ("", "higher", "lower"):
+                raise InputError(f"{where} = {value!r}: use higher or lower (is better)")
+            items[f"outcome|{outcome}|{field}"] = str(text or "").strip()
+        elif field not in VALUE_FIELDS:
+            raise InputError(
+                f"{where} is not a value field; fields are {list(VALUE_FIELDS + OUTCOME_FIELDS)}"
+            )
+        elif field == "change":
+            items[f"value|{outcome}|{arm}|{field}"] = _flag(value, where)
+        elif field in _COUNTS:
+            items[f"value|{outcome}|{arm}|{field}"] = _count(value, where)
+        else:
+            items[f"value|{outcome}|{arm}|{field}"] = _number(value, where)
+    return items
+
+
+def effect_items(protocol: Protocol, outcome: str, yi: Any, vi: Any, measure: str) -> dict:
+    """A precomputed effect and its sampling variance (``vi > 0``)."""
+    outcome = _outcome(protocol, outcome)
+    yi_, vi_ = _number(yi, f"{outcome}: yi"), _number(vi, f"{outcome}: vi")
+    if vi_ is not None and vi_ <= 0:
+        raise InputError(f"{outcome}: vi = {vi!r}: sampling variances must be > 0")
+    return {
+        f"effect|{outcome}|yi": yi_,
+        f"effect|{outcome}|vi": vi_,
+        f"effect|{outcome}|measure": str(measure).strip().upper(),
+    }
+
+
+def availability_items(
+    protocol: Protocol,
+    outcome: str,
+    status: str,
+    requested_on: str | dt.date | None = None,
+    reply: str = "",
+) -> dict[str, Any]:
+    """Whether the outcome's data are usable, requested from the authors (date, reply) or
+    not obtainable."""
+    outcome = _outcome(protocol, outcome)
+    status = str(status).strip().lower().replace(" ", "_")
+    if status not in AVAILABILITY:
+        raise InputError(f"{outcome}: availability {status!r}: use one of {list(AVAILABILITY)}")
+    when = None
+    if requested_on not in (None, ""):
+        try:
+            when = dt.date.fromisoformat(str(requested_on)[:10]).isoformat()
+        except ValueError:
+            raise InputError(f"{outcome}: requested_on {requested_on!r}: use YYYY-MM-DD") from None
+    if status == "requested" and when is None:
+        raise InputError(f"{outcome}: a request to the authors needs its date (requested_on)")
+    return {
+        f"availability|{outcome}|status": status,
+        f"availability|{outcome}|requested_on": when,
+        f"availability|{outcome}|reply": str(reply or "").strip(),
+    }
+
+
+def split_items(status: pd.DataFrame) -> pd.DataFrame:
+    """Final extraction values with the item path split: study, table, outcome, arm, field,
+    value (rows with no final value are left out)."""
+    rows = []
+    for study, item, final in zip(status["study"], status["item"], status["final"], strict=True):
+        parts = str(item).split("|")
+        table, field = parts[0], parts[-1]
+        outcome = parts[1] if table in ("value", "outcome", "effect", "availability") else ""
+        arm = parts[2] if table == "value" else (parts[1] if table == "arm" else "")
+        rows.append((study, table, outcome, arm, field, final))
+    return pd.DataFrame(rows, columns=["study", "table", "outcome", "arm", "field", "value"])

@@ -1,0 +1,162 @@
+"""Data extraction as methods of :class:`~metasift.review.Review`: characteristics, arms,
+values, precomputed effects and data availability by independent extractors, field-level
+comparison, adjudication and the analysable table."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from metasift.errors import InputError
+from metasift.review import classification, extraction, extraction_sheets
+from metasift.review.extraction_table import ExtractionTable, extraction_table
+from metasift.review.protocol import Protocol
+from metasift.review.store import Store
+
+__all__ = ["ExtractionWork"]
+
+
+class ExtractionWork:
+    """Double data extraction (mixed into :class:`Review`)."""
+
+    store: Store
+    protocol: Protocol
+
+    def _extract(self, extractor: str, study: str, items: dict[str, Any], origin: str) -> int:
+        events = {item: (value, "") for item, value in items.items()}
+        return classification.record_items(
+            self.store, self.protocol, "extraction", study, extractor, events, origin=origin
+        )
+
+    def extract_characteristics(
+        self, extractor: str, study: str, values: dict[str, Any], origin: str = "api"
+    ) -> int:
+        """Fields of the ``[characteristics.fields]`` form for a study."""
+        items = extraction.characteristic_items(self.protocol, values)
+        return self._extract(extractor, study, items, origin)
+
+    def extract_arm(
+        self, extractor: str, study: str, arm: str, origin: str = "api", **fields: Any
+    ) -> int:
+        """An arm: ``role`` (intervention / control), ``n_randomised``, ``n_analysed``,
+        ``description``."""
+        return self._extract(extractor, study, extraction.arm_items(arm, fields), origin)
+
+    def extract_value(
+        self, extractor: str, study: str, outcome: str, arm: str, origin: str = "api", **fields: Any
+    ) -> int:
+        """An outcome's value in one arm: ``n`` with mean/SD, mean/SE, mean/CI (``ci_lb``,
+        ``ci_ub``, ``ci_level``), median with ``q1``/``q3`` or ``minimum``/``maximum``, or
+        ``events``; ``change=True`` for change scores; outcome fields ``instrument``,
+        ``timepoint``, ``direction`` (of the scale) and ``unit`` may be given too."""
+        items = extraction.value_items(self.protocol, outcome, arm, fields)
+        return self._extract(extractor, study, items, origin)
+
+    def extract_effect(
+        self,
+        extractor: str,
+        study: str,
+        outcome: str,
+        yi: float,
+        vi: float,
+        measure: str = "SMD",
+    ) -> int:
+        """A precomputed effect and sampling variance reported by the study."""
+        items = extraction.effect_items(self.protocol, outcome, yi, vi, measure)
+        return self._extract(extractor, study, items, "api")
+
+    def data_availability(
+        self,
+        extractor: str,
+        study: str,
+        outcome: str,
+        status: str,
+        requested_on: str | dt.date | None = None,
+        reply: str = "",
+    ) -> int:
+        """Whether the outcome's data are ``usable``, ``requested`` from the authors (with
+        the date and their reply) or ``not_obtainable``."""
+        items = extraction.availability_items(self.protocol, outcome, status, requested_on, reply)
+        return self._extract(extractor, study, items, "api")
+
+    def extraction_status(self) -> pd.DataFrame:
+        """Field-level comparison: per study and item, status (pending, agreed, conflict,
+        resolved), final value and each extractor's value (once all have extracted)."""
+        coders = self.protocol.coders("characteristics")
+        with self.store.read() as conn:
+            coded = classification.coded_items(conn, "extraction")
+        return classification.item_status(coded, coders, by_study=True)
+
+    def extraction_conflicts(self) -> pd.DataFrame:
+        """Fields on which the extractors differ (a field one of them left empty counts)."""
+        table = self.extraction_status()
+        return table[table["status"].eq("conflict")].reset_index(drop=True)
+
+    def resolve_extraction(self, study: str, item: str, value: Any, by: str, note: str) -> None:
+        """The arbiter's value for one field (item path as in :meth:`extraction_status`)."""
+        parts = str(item).split("|")
+        checked = self._check_item(parts, value)
+        classification.record_items(
+            self.store,
+            self.protocol,
+            "extraction",
+            study,
+            by,
+            {item: (checked, note)},
+            consensus=True,
+        )
+
+    def _check_item(self, parts: list[str], value: Any) -> Any:
+        table = parts[0]
+        if table == "characteristics" and len(parts) == 2:
+            return extraction.characteristic_items(self.protocol, {parts[1]: value}).popitem()[1]
+        if table == "arm" and len(parts) == 3:
+            return extraction.arm_items(parts[1], {parts[2]: value}).popitem()[1]
+        if table == "value" and len(parts) == 4:
+            found = extraction.value_items(self.protocol, parts[1], parts[2], {parts[3]: value})
+            return found.popitem()[1]
+        if table == "outcome" and len(parts) == 3:
+            found = extraction.value_items(self.protocol, parts[1], "x", {parts[2]: value})
+            return found.popitem()[1]
+        if table in ("effect", "availability") and len(parts) == 3:
+            return value
+        raise InputError(f"item {'|'.join(parts)!r} is not an extraction field path")
+
+    def extraction_values(self) -> pd.DataFrame:
+        """Settled values: study, table, outcome, arm, field, value."""
+        return extraction.split_items(self.extraction_status().dropna(subset=["final"]))
+
+    def characteristics_table(self) -> pd.DataFrame:
+        """Settled characteristics, one row per study and a column per form field."""
+        values = self.extraction_values()
+        mine = values[values["table"] == "characteristics"]
+        wide = mine.pivot(index="study", columns="field", values="value")
+        return wide.reindex(columns=list(self.protocol.characteristics.fields))
+
+    def availability_table(self) -> pd.DataFrame:
+        """Data availability per study and outcome: status, requested_on, reply."""
+        values = self.extraction_values()
+        mine = values[values["table"] == "availability"]
+        wide = mine.pivot_table(
+            index=["study", "outcome"], columns="field", values="value", aggfunc="last"
+        )
+        return wide.reindex(columns=["status", "requested_on", "reply"]).reset_index()
+
+    def extraction_table(
+        self, outcome: str, measure: str = "SMD", multi_arm: str | None = None
+    ) -> ExtractionTable:
+        """The analysable table of an outcome (see :func:`extraction_table`)."""
+        return extraction_table(self, outcome, measure, multi_arm)
+
+    def export_extraction_sheet(self, extractor: str, path: str | Path) -> Path:
+        """Write ``extractor``'s XLSX extraction workbook (their own values filled in)."""
+        return extraction_sheets.export_extraction_sheet(self, extractor, path)
+
+    def import_extraction_sheet(
+        self, extractor: str, path: str | Path
+    ) -> extraction_sheets.ExtractionImport:
+        """Import a filled extraction workbook; any bad row means nothing is recorded."""
+        return extraction_sheets.import_extraction_sheet(self, extractor, path)
