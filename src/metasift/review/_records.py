@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy import Connection, bindparam, func, insert, select
 
 from metasift.errors import InputError
-from metasift.records import read_records_bytes
+from metasift.records import RECORD_COLUMNS, read_records_bytes
 from metasift.review._schema import ImportProblem, Record, Source
 from metasift.review.protocol import Protocol
 from metasift.review.store import Store
@@ -22,23 +22,8 @@ from metasift.review.store import Store
 __all__ = ["ImportSummary", "Query", "chunks", "import_files", "record_ids", "records_frame"]
 
 _CHUNK = 500
-_FIELDS = (
-    "title",
-    "abstract",
-    "authors",
-    "year",
-    "journal",
-    "volume",
-    "issue",
-    "pages_start",
-    "pages_end",
-    "doi",
-    "pmid",
-    "issn",
-    "keywords",
-    "language",
-    "publication_type",
-)
+#: The bibliographic fields of a normalised record (records layer), stored one column each.
+_FIELDS = RECORD_COLUMNS[RECORD_COLUMNS.index("title") : RECORD_COLUMNS.index("database")]
 
 
 def chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
