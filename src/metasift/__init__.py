@@ -44,6 +44,7 @@ if TYPE_CHECKING:
         deduplicate,
         read_records,
         read_records_bytes,
+        simulate_records,
         write_records,
     )
     from metasift.review import (
@@ -104,6 +105,7 @@ __version__ = "0.1.0"
 
 #: public name -> (module, attribute), imported on first access
 _LAZY: dict[str, tuple[str, str]] = {
+    "simulate_records": ("metasift.records", "simulate_records"),
     "AppraisalTool": ("metasift.review", "AppraisalTool"),
     "ExtractionTable": ("metasift.review", "ExtractionTable"),
     "ahrq_quality": ("metasift.review", "ahrq_quality"),
@@ -249,6 +251,7 @@ __all__ = [
     "save_figure",
     "sd_from_ci",
     "sd_from_se",
+    "simulate_records",
     "smd_from_p",
     "smd_from_t",
     "split_shared_control",

@@ -1,15 +1,17 @@
 """Bibliographic records: reading every database export, writing, and deduplication.
 
 Public names: :func:`read_records`, :func:`read_records_bytes`, :func:`write_records`,
-:func:`deduplicate`, the result classes :class:`ImportResult`, :class:`DedupResult`,
-:class:`Problem`, and :data:`RECORD_COLUMNS`.
+:func:`deduplicate`, :func:`simulate_records`, the result classes :class:`ImportResult`,
+:class:`DedupResult`, :class:`Problem`, and :data:`RECORD_COLUMNS`.
 """
 
 from __future__ import annotations
 
-from metasift.records._dedup import DedupResult, deduplicate
+from metasift.records._dedup import deduplicate
+from metasift.records._dedup_result import DedupResult
 from metasift.records._model import RECORD_COLUMNS, ImportResult, Problem
 from metasift.records._read import read_records, read_records_bytes
+from metasift.records._simulate import simulate_records
 from metasift.records._write import write_records
 
 __all__ = [
@@ -20,5 +22,6 @@ __all__ = [
     "deduplicate",
     "read_records",
     "read_records_bytes",
+    "simulate_records",
     "write_records",
 ]

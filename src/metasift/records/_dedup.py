@@ -3,151 +3,42 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from metasift.errors import InputError
-from metasift.records._dedup_pairs import (
-    PairTable,
-    candidate_pairs,
-    classify,
-    compare,
-    pair_conflict,
-)
+from metasift.records._dedup_blocks import candidate_pairs
+from metasift.records._dedup_pairs import PairTable, compare
 from metasift.records._dedup_prepare import Features, prepare
-from metasift.records._model import ImportResult, html_escape
+from metasift.records._dedup_result import DedupResult
+from metasift.records._dedup_rules import (
+    Verdicts,
+    classify,
+    pair_conflict,
+    reasons,
+    report_pairs,
+)
+from metasift.records._model import ImportResult
+from metasift.records._progress import Steps, progress_steps
+from metasift.records._text import no_gc
 
-__all__ = ["DedupResult", "deduplicate"]
+__all__ = ["CHUNK_PAIRS", "DedupResult", "deduplicate"]
 
-_STATUSES = ("unique", "duplicate", "possible")
-
-
-@dataclass(frozen=True)
-class DedupResult:
-    """Outcome of :func:`deduplicate`: every input record, with where it points.
-
-    Attributes
-    ----------
-    decisions : pandas.DataFrame
-        One row per input record, in input order: ``record_id``, ``canonical_id`` (equal to
-        ``record_id`` for a kept record), ``status`` ("unique" | "duplicate" | "possible"),
-        ``score`` (of the match to the canonical record or best possible match, NaN when
-        none), ``reason`` (rule and fields that matched), ``database`` and, with
-        ``group_reports=True``, ``study_id``.
-    queue : pandas.DataFrame
-        Possible duplicate pairs for a person, best score first: ``record_id_1``,
-        ``record_id_2``, ``score``, ``reason``.
-    n_candidate_pairs : int
-        Pairs compared after blocking.
-    seconds : float
-        Time taken.
-    """
-
-    decisions: pd.DataFrame
-    queue: pd.DataFrame
-    n_candidate_pairs: int = 0
-    seconds: float = 0.0
-    history: tuple[str, ...] = field(default=())
-
-    def to_frame(self) -> pd.DataFrame:
-        """Return record_id, canonical_id, status, score, reason (and study_id) per record."""
-        columns = ["record_id", "canonical_id", "status", "score", "reason"]
-        if "study_id" in self.decisions.columns:
-            columns.append("study_id")
-        return self.decisions[columns].copy()
-
-    def counts(self) -> pd.DataFrame:
-        """Per-database counts for PRISMA: records, duplicates removed, possible, kept.
-
-        The last row, ``"total"``, adds them up; ``kept`` counts unique and possible records.
-        """
-        table = self.decisions.assign(
-            duplicate=self.decisions["status"].eq("duplicate"),
-            possible=self.decisions["status"].eq("possible"),
-        )
-        grouped = table.groupby("database", sort=True, dropna=False).agg(
-            records=("record_id", "size"),
-            duplicates=("duplicate", "sum"),
-            possible=("possible", "sum"),
-        )
-        grouped["kept"] = grouped["records"] - grouped["duplicates"]
-        grouped.loc["total"] = grouped.sum(numeric_only=True)
-        return grouped.astype("int64").reset_index(names="database")
-
-    def summary(self) -> str:
-        """Return a text summary: counts per status and per database."""
-        status = self.decisions["status"].value_counts()
-        lines = [
-            f"{len(self.decisions)} records: "
-            + ", ".join(f"{int(status.get(s, 0))} {s}" for s in _STATUSES)
-            + f"; {len(self.queue)} pairs to review; "
-            f"{self.n_candidate_pairs} pairs compared in {self.seconds:.2f} s",
-            self.counts().to_string(index=False),
-        ]
-        return "\n".join(lines)
-
-    def _repr_html_(self) -> str:
-        return "<pre>" + html_escape(self.summary()) + "</pre>"
-
-    def undo(self, record_id: str) -> DedupResult:
-        """Return a result in which ``record_id`` is taken out of its duplicate group.
-
-        The record becomes a kept record again. When it was the canonical record of its
-        group, the next member becomes canonical for the others.
-        """
-        table = self.decisions.copy()
-        row = _row(table, record_id)
-        group = table.index[table["canonical_id"] == table.at[row, "canonical_id"]].tolist()
-        if len(group) < 2:
-            raise InputError(
-                f"record_id {record_id!r} is not in a duplicate group; nothing to undo"
-            )
-        if table.at[row, "canonical_id"] == record_id:
-            others = [k for k in group if k != row]
-            new_canonical = table.at[others[0], "record_id"]
-            table.loc[others, "canonical_id"] = new_canonical
-            table.at[others[0], "status"] = "unique"
-            table.at[others[0], "reason"] = f"canonical after {record_id} was separated"
-        table.at[row, "canonical_id"] = record_id
-        table.at[row, "status"] = "unique"
-        table.at[row, "reason"] = "merge undone"
-        return replace(self, decisions=table, history=(*self.history, f"undo {record_id}"))
-
-    def resolve(self, record_id_1: str, record_id_2: str, duplicate: bool) -> DedupResult:
-        """Return a result with a person's decision on a queued pair applied.
-
-        With ``duplicate=True`` the group of ``record_id_2`` joins that of ``record_id_1``;
-        with ``False`` the pair leaves the queue. A record left with no queued pair becomes
-        "unique".
-        """
-        table = self.decisions.copy()
-        a, b = _row(table, record_id_1), _row(table, record_id_2)
-        if duplicate:
-            canonical = table.at[a, "canonical_id"]
-            moved = table["canonical_id"] == table.at[b, "canonical_id"]
-            table.loc[moved, "canonical_id"] = canonical
-            table.loc[moved, "status"] = "duplicate"
-            table.loc[moved, "reason"] = f"reviewer: duplicate of {record_id_1}"
-        in_pair = (self.queue["record_id_1"].isin([record_id_1, record_id_2])) & (
-            self.queue["record_id_2"].isin([record_id_1, record_id_2])
-        )
-        queue = self.queue.loc[~in_pair].reset_index(drop=True)
-        still = set(queue["record_id_1"]) | set(queue["record_id_2"])
-        for k in (a, b):
-            if table.at[k, "status"] == "possible" and table.at[k, "record_id"] not in still:
-                table.at[k, "status"] = "unique"
-        note = f"resolve {record_id_1} {record_id_2} {'duplicate' if duplicate else 'distinct'}"
-        return replace(self, decisions=table, queue=queue, history=(*self.history, note))
+#: Candidate pairs compared at once; only pairs that may be duplicates are kept, so the
+#: memory of the comparison is bounded by this number, not by the number of records.
+CHUNK_PAIRS = 500_000
 
 
-def _row(table: pd.DataFrame, record_id: str) -> Any:
-    hits = table.index[table["record_id"] == record_id]
-    if len(hits) == 0:
-        raise InputError(f"record_id {record_id!r} is not among the deduplicated records")
-    return hits[0]
+def _roots(parent: np.ndarray) -> np.ndarray:
+    """Root of every element of a union-find forest (pointer jumping, vectorised)."""
+    roots = parent.copy()
+    while True:
+        nxt = roots[roots]
+        if np.array_equal(nxt, roots):
+            return roots
+        roots = nxt
 
 
 def _find(parent: np.ndarray, k: int) -> int:
@@ -159,23 +50,38 @@ def _find(parent: np.ndarray, k: int) -> int:
     return root
 
 
+def _filled(column: pd.Series) -> np.ndarray:
+    values = column.tolist()
+    return np.fromiter(
+        (
+            v is not None
+            and v is not pd.NA
+            and not (isinstance(v, float) and v != v)
+            and (not isinstance(v, str) or bool(v.strip()))
+            for v in values
+        ),
+        dtype=bool,
+        count=len(values),
+    )
+
+
 def _completeness(records: pd.DataFrame) -> np.ndarray:
     """Number of filled fields per record: the most complete record becomes canonical."""
     score = np.zeros(len(records))
-    for name in ("title", "abstract", "doi", "pmid", "journal", "volume", "issue", "pages_start"):
+    names = ("title", "abstract", "doi", "pmid", "journal", "volume", "issue", "pages_start")
+    for name in names if "pages_start" in records.columns else (*names[:-1], "pages"):
         if name in records.columns:
-            column = records[name]
-            score += (column.notna() & column.astype(str).str.strip().ne("")).to_numpy()
+            score += _filled(records[name])
     return score
 
 
-def _merge_groups(
-    features: Features, pairs: PairTable, status: np.ndarray, score: np.ndarray
-) -> np.ndarray:
-    """Union sure pairs, best score first, refusing a union that joins conflicting records."""
-    n = len(features.title)
+def _merge_groups(features: Features, pairs: PairTable, verdicts: Verdicts) -> np.ndarray:
+    """Union sure pairs, best score first, refusing a union that joins conflicting records.
+    Returns the root of every record; a refused pair becomes "possible"."""
+    n = len(features.record_id)
     parent = np.arange(n)
     members: dict[int, list[int]] = {}
+    status, score = verdicts.status, verdicts.score
     order = np.flatnonzero(status == 2)
     order = order[np.argsort(-score[order], kind="stable")]
     for k in order.tolist():
@@ -183,13 +89,14 @@ def _merge_groups(
         if a == b:
             continue
         group_a, group_b = members.get(a, [a]), members.get(b, [b])
-        if any(pair_conflict(features, x, y) for x in group_a for y in group_b):
+        by_place = bool(verdicts.rule[k] == 7)
+        if any(pair_conflict(features, x, y, by_place) for x in group_a for y in group_b):
             status[k] = 1
             continue
         parent[b] = a
         members[a] = group_a + group_b
         members.pop(b, None)
-    return np.array([_find(parent, k) for k in range(n)])
+    return _roots(parent)
 
 
 def _as_frame(records: Any) -> pd.DataFrame:
@@ -200,8 +107,31 @@ def _as_frame(records: Any) -> pd.DataFrame:
     raise InputError(f"records must be a DataFrame or ImportResult, not {type(records).__name__}")
 
 
+def _compare_all(
+    features: Features, i: np.ndarray, j: np.ndarray, group_reports: bool, steps: Steps
+) -> tuple[PairTable, Verdicts]:
+    """Compare and classify the candidate pairs chunk by chunk; keep the pairs that matter."""
+    tables, verdicts = [], []
+    steps.start("comparing pairs", total=len(i))
+    for start in range(0, max(len(i), 1), CHUNK_PAIRS):
+        stop = min(start + CHUNK_PAIRS, len(i))
+        table = compare(features, i[start:stop], j[start:stop])
+        verdict = classify(features, table)
+        keep = verdict.status > 0
+        if group_reports:
+            keep |= report_pairs(table, verdict)
+        index = np.flatnonzero(keep)
+        tables.append(table.take(index))
+        verdicts.append(verdict.take(index))
+        steps.advance(stop - start)
+    return PairTable.concat(tables), Verdicts.concat(verdicts)
+
+
 def deduplicate(
-    records: pd.DataFrame | ImportResult, *, group_reports: bool = False
+    records: pd.DataFrame | ImportResult,
+    *,
+    group_reports: bool = False,
+    progress: bool | None = None,
 ) -> DedupResult:
     """Find duplicate records: merge the sure ones, queue the possible ones for a person.
 
@@ -209,22 +139,28 @@ def deduplicate(
     ----------
     records : DataFrame or ImportResult
         Columns among record_id, title, abstract, authors (list, or a "Last, F. and Last, F."
-        string), year, journal, volume, issue, pages (or pages_start), doi, pmid,
-        publication_type, database. Without record_id, rows are numbered from 1.
+        string), year, journal (or booktitle), volume, issue, pages (or pages_start and
+        pages_end), doi, pmid, publication_type, database. Without record_id, rows are
+        numbered from 1.
     group_reports : bool
         Second pass: records that are not duplicates but report one study (a conference
         abstract, a preprint and the article: near-equal titles, agreeing authors, years
         at most three apart) get a common ``study_id``.
+    progress : bool, optional
+        Show a progress bar on stderr; by default only for 100,000 records or more on an
+        interactive terminal.
 
     Returns
     -------
     DedupResult
         Every input record with its canonical record, status, score and reason; the queue
-        of possible pairs; PRISMA counts per database with :meth:`DedupResult.counts`.
+        of possible pairs; PRISMA counts per database with :meth:`DedupResult.counts`; the
+        deduplicated records with :meth:`DedupResult.merged_records`.
 
     Notes
     -----
-    Blocking, comparison and rules are described in ``metasift.records._dedup_pairs``. The
+    Blocking is described in ``metasift.records._dedup_blocks``, comparison in
+    ``_dedup_pairs`` and the rules in :func:`metasift.records._dedup_rules.classify`. The
     rules never decide "duplicate" for a pair with any conflicting field, and a group is
     never joined to another when any two of their members conflict, so that chains of
     near matches cannot merge distinct studies. The canonical record of a group is its
@@ -250,57 +186,62 @@ def deduplicate(
     frame = _as_frame(records)
     if "title" not in frame.columns:
         raise InputError(f"records need a 'title' column; columns are {list(frame.columns)}")
-    features = prepare(frame)
-    i, j = candidate_pairs(features)
-    pairs = compare(features, i, j)
-    status, score, reasons = classify(features, pairs)
-    roots = _merge_groups(features, pairs, status, score)
-    decisions = _decisions(frame, features, pairs, status, score, reasons, roots)
-    queue = _queue(features, pairs, status, score, reasons, roots)
-    decisions.loc[
-        decisions["status"].eq("unique")
-        & decisions["record_id"].isin(set(queue["record_id_1"]) | set(queue["record_id_2"])),
-        "status",
-    ] = "possible"
-    if group_reports:
-        decisions["study_id"] = _study_ids(features, pairs, roots)
-    return DedupResult(decisions, queue, len(i), time.perf_counter() - start)
+    with no_gc(), progress_steps(progress, len(frame)) as steps:
+        steps.start("preparing keys", total=None)
+        features = prepare(frame)
+        steps.start("blocking", total=None)
+        i, j = candidate_pairs(features)
+        pairs, verdicts = _compare_all(features, i, j, group_reports, steps)
+        steps.start("grouping", total=None)
+        roots = _merge_groups(features, pairs, verdicts)
+        texts = reasons(features, pairs, verdicts)
+        decisions = _decisions(frame, features, pairs, verdicts, texts, roots)
+        queue = _queue(features, pairs, verdicts, texts, roots)
+        _mark_possible(decisions, queue)
+        if group_reports:
+            study = _study_roots(pairs, verdicts, roots)
+            # A study is named after the canonical record of its first group.
+            decisions["study_id"] = decisions["canonical_id"].to_numpy()[study]
+    seconds = time.perf_counter() - start
+    return DedupResult(decisions, queue, len(i), seconds, records=frame)
+
+
+def _canonical(roots: np.ndarray, completeness: np.ndarray) -> np.ndarray:
+    """Index of the canonical record of every record: the most complete of its group,
+    the earliest when tied."""
+    n = len(roots)
+    order = np.lexsort((np.arange(n), -completeness, roots))
+    first = np.r_[True, roots[order][1:] != roots[order][:-1]]
+    best = np.empty(n, dtype=np.int64)
+    best[roots[order][first]] = order[first]
+    return best[roots]
 
 
 def _decisions(
     frame: pd.DataFrame,
     features: Features,
     pairs: PairTable,
-    status: np.ndarray,
-    score: np.ndarray,
-    reasons: list[str],
+    verdicts: Verdicts,
+    texts: list[str],
     roots: np.ndarray,
 ) -> pd.DataFrame:
     n = len(roots)
-    completeness = _completeness(frame)
-    best: dict[int, int] = {}
-    for k in range(n):
-        root = int(roots[k])
-        current = best.get(root)
-        if current is None or completeness[k] > completeness[current]:
-            best[root] = k
-    canonical_index = np.array([best[int(r)] for r in roots])
-    ids = features.record_id
+    canonical_index = _canonical(roots, _completeness(frame))
     out_score = np.full(n, np.nan)
-    out_reason = np.array([""] * n, dtype=object)
-    for k in np.flatnonzero(status == 2).tolist():
+    out_reason = np.full(n, "", dtype=object)
+    for k in np.flatnonzero(verdicts.status == 2).tolist():
         a, b = int(pairs.i[k]), int(pairs.j[k])
         for x, y in ((a, b), (b, a)):
-            if canonical_index[x] == y and roots[x] == roots[y]:
-                out_score[x], out_reason[x] = score[k], reasons[k]
-    for k in range(n):
-        if canonical_index[k] != k and not out_reason[k]:
-            out_reason[k] = "same group as canonical through another duplicate"
+            if canonical_index[x] == y:
+                out_score[x], out_reason[x] = verdicts.score[k], texts[k]
+    kept = canonical_index == np.arange(n)
+    out_reason[~kept & (out_reason == "")] = "same group as canonical through another duplicate"
+    ids = features.record_id
     return pd.DataFrame(
         {
             "record_id": ids,
             "canonical_id": ids[canonical_index],
-            "status": np.where(canonical_index == np.arange(n), "unique", "duplicate"),
+            "status": np.where(kept, "unique", "duplicate").astype(object),
             "score": out_score,
             "reason": out_reason,
             "database": features.database,
@@ -311,33 +252,48 @@ def _decisions(
 def _queue(
     features: Features,
     pairs: PairTable,
-    status: np.ndarray,
-    score: np.ndarray,
-    reasons: list[str],
+    verdicts: Verdicts,
+    texts: list[str],
     roots: np.ndarray,
 ) -> pd.DataFrame:
-    keep = np.flatnonzero((status == 1) & (roots[pairs.i] != roots[pairs.j]))
-    keep = keep[np.argsort(-score[keep], kind="stable")]
+    keep = np.flatnonzero((verdicts.status == 1) & (roots[pairs.i] != roots[pairs.j]))
+    keep = keep[np.argsort(-verdicts.score[keep], kind="stable")]
     ids = features.record_id
     queue = pd.DataFrame(
         {
             "record_id_1": ids[pairs.i[keep]],
             "record_id_2": ids[pairs.j[keep]],
-            "score": score[keep],
-            "reason": [reasons[k] for k in keep.tolist()],
+            "score": verdicts.score[keep],
+            "reason": [texts[k] for k in keep.tolist()],
         }
     )
     return queue.reset_index(drop=True)
 
 
-def _study_ids(features: Features, pairs: PairTable, roots: np.ndarray) -> np.ndarray:
-    authors_ok = (np.nan_to_num(pairs.first_author) >= 0.9) | (np.nan_to_num(pairs.authors) >= 0.8)
-    gap = pairs.year_gap
-    report = (pairs.title >= 0.93) & authors_ok & (gap >= 0) & (gap <= 3)
+def _mark_possible(decisions: pd.DataFrame, queue: pd.DataFrame) -> None:
+    """Kept records with a queued pair become "possible", with the score and reason of
+    their best queued pair."""
+    both = pd.concat(
+        [
+            queue.rename(columns={"record_id_1": "record_id", "record_id_2": "other"}),
+            queue.rename(columns={"record_id_2": "record_id", "record_id_1": "other"}),
+        ]
+    ).sort_values("score", ascending=False, kind="stable")
+    best = both.drop_duplicates("record_id").set_index("record_id")
+    rows = decisions["status"].eq("unique") & decisions["record_id"].isin(best.index)
+    matched = best.loc[decisions.loc[rows, "record_id"]]
+    decisions.loc[rows, "status"] = "possible"
+    decisions.loc[rows, "score"] = matched["score"].to_numpy()
+    decisions.loc[rows, "reason"] = (
+        "possible duplicate of " + matched["other"] + " (" + matched["reason"] + ")"
+    ).to_numpy()
+
+
+def _study_roots(pairs: PairTable, verdicts: Verdicts, roots: np.ndarray) -> np.ndarray:
+    """Second pass: join duplicate groups whose records report one study."""
     parent = roots.copy()
-    for k in np.flatnonzero(report).tolist():
+    for k in np.flatnonzero(report_pairs(pairs, verdicts)).tolist():
         a, b = _find(parent, int(pairs.i[k])), _find(parent, int(pairs.j[k]))
         if a != b:
             parent[max(a, b)] = min(a, b)
-    study_roots = np.array([_find(parent, k) for k in range(len(roots))])
-    return features.record_id[study_roots]
+    return _roots(parent)

@@ -1,88 +1,99 @@
-"""Blocking, pairwise comparison and the decision rules of deduplication.
+"""Pairwise comparison and the decision rules of deduplication.
 
 Notes
 -----
-Candidate pairs share at least one blocking key: DOI, PMID, the first or the last
-``TITLE_KEY`` characters of the folded title, or first-author surname + year + first page.
-A block larger than ``MAX_BLOCK`` (a title such as "Editorial") is split by year, and then
-by first author, so that the number of pairs, and the memory, stay bounded.
-
-Each pair gets similarities (rapidfuzz normalised Indel similarity, 1 - d/(|a|+|b|)) of the
-compact titles, of the surname lists and of the journals, and hard conflicts: different
-DOIs, PMIDs, volumes, first pages, numbers in the titles, kinds of publication (journal,
-conference, erratum...), one record being a notice (erratum, reply) and the other not,
-years more than one apart. The rules of :func:`classify` decide "duplicate" only without
-any conflict; a weaker match goes to the queue for a person.
+Each candidate pair (see ``_dedup_blocks``) gets the similarity of its compact titles
+(rapidfuzz normalised Indel similarity, 1 - d/(|a|+|b|)). Pairs that cannot be duplicates
+or possible duplicates (title similarity below 0.85, neither title containing the other,
+no shared DOI or PMID, no shared page range) are dropped there; the others get the
+similarities of their surname lists (in order, sorted, and with given names and surnames
+swapped), first authors and journals, and hard conflicts: different DOIs, PMIDs, volumes,
+first pages, numbers in the titles, kinds of publication that cannot describe one item
+(journal, conference, erratum...), one record being a notice (erratum, reply) and the other
+not, years more than one apart. The rules of :func:`classify` decide "duplicate" only
+without any conflict; a weaker match goes to the queue for a person.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from metasift.records._dedup_prepare import Features
+from metasift.records._dedup_prepare import KINDS, Features
 
-__all__ = ["MAX_BLOCK", "TITLE_KEY", "PairTable", "candidate_pairs", "classify", "compare"]
+__all__ = [
+    "CONFLICT_NAMES",
+    "KIND_CONFLICT",
+    "MIN_TITLE",
+    "PairTable",
+    "compare",
+    "journal_match",
+    "journals_agree",
+    "pages_agree",
+]
 
-TITLE_KEY = 24
-MAX_BLOCK = 200
-_MIN_TITLE = 12
-_STOP = {"the", "of", "and", "in", "for", "on", "a", "an", "de", "la", "der", "und"}
-
-
-def _blocks(features: Features) -> Iterator[list[int]]:
-    keys: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for i, title in enumerate(features.title_compact):
-        if features.doi[i] >= 0:
-            keys[("doi", str(features.doi[i]))].append(i)
-        if features.pmid[i] >= 0:
-            keys[("pmid", str(features.pmid[i]))].append(i)
-        if len(title) >= _MIN_TITLE:
-            keys[("head", title[:TITLE_KEY])].append(i)
-            keys[("tail", title[-TITLE_KEY:])].append(i)
-        if features.first_author[i] and features.year[i] > 0 and features.pages[i] >= 0:
-            key = f"{features.first_author[i]}|{features.year[i]}|{features.pages[i]}"
-            keys[("apy", key)].append(i)
-    for members in keys.values():
-        if len(members) > 1:
-            yield from _split_block(members, features)
-
-
-def _split_block(members: list[int], features: Features) -> Iterator[list[int]]:
-    if len(members) <= MAX_BLOCK:
-        yield members
-        return
-    by_year: dict[int, list[int]] = defaultdict(list)
-    for i in members:
-        by_year[int(features.year[i])].append(i)
-    for year, group in sorted(by_year.items()):
-        neighbours = group + by_year.get(year + 1, [])
-        if len(neighbours) <= MAX_BLOCK:
-            yield neighbours
-            continue
-        by_author: dict[str, list[int]] = defaultdict(list)
-        for i in neighbours:
-            by_author[features.first_author[i]].append(i)
-        yield from (g[:MAX_BLOCK] for g in by_author.values() if len(g) > 1)
-
-
-def candidate_pairs(features: Features) -> tuple[np.ndarray, np.ndarray]:
-    """Return (i, j) index arrays of the distinct candidate pairs, i < j."""
-    n = len(features.title)
-    codes: list[np.ndarray] = []
-    for members in _blocks(features):
-        index = np.asarray(sorted(members), dtype=np.int64)
-        left, right = np.triu_indices(len(index), k=1)
-        codes.append(index[left] * n + index[right])
-    if not codes:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty
-    unique = np.unique(np.concatenate(codes))
-    return unique // n, unique % n
+# Articles, conjunctions and prepositions, which ISO 4 abbreviations leave out.
+_STOP = frozenset(
+    [
+        "the",
+        "of",
+        "and",
+        "in",
+        "for",
+        "on",
+        "a",
+        "an",
+        "at",
+        "by",
+        "to",
+        "with",
+        "from",
+        "de",
+        "la",
+        "le",
+        "les",
+        "l",
+        "d",
+        "du",
+        "des",
+        "et",
+        "di",
+        "del",
+        "della",
+        "e",
+        "y",
+        "der",
+        "die",
+        "das",
+        "und",
+        "fur",
+        "zur",
+        "im",
+        "van",
+        "voor",
+        "en",
+        "i",
+    ]
+)
+# Kinds that cannot describe one item. A paper in a proceedings book is exported as a
+# conference paper by some databases and as a book chapter by others: those two agree.
+KIND_CONFLICT = ~np.eye(len(KINDS), dtype=bool)
+_CONFERENCE, _CHAPTER = 1, 3
+KIND_CONFLICT[_CONFERENCE, _CHAPTER] = KIND_CONFLICT[_CHAPTER, _CONFERENCE] = False
+#: Bits of :attr:`PairTable.conflicts`, and their names.
+VOLUME, PAGES, KIND, NUMBERS, NOTICE, YEAR = 1, 2, 4, 8, 16, 32
+CONFLICT_NAMES = {
+    VOLUME: "volume",
+    PAGES: "pages",
+    KIND: "kind of publication",
+    NUMBERS: "numbers in title",
+    NOTICE: "notice (erratum, reply)",
+    YEAR: "year",
+}
+#: Title similarity below which a pair is dropped unless identifiers or pages link it.
+MIN_TITLE = 0.85
 
 
 @dataclass(frozen=True)
@@ -95,30 +106,65 @@ class PairTable:
     contained: np.ndarray
     authors: np.ndarray
     first_author: np.ndarray
+    swapped: np.ndarray
     journal: np.ndarray
     same_doi: np.ndarray
     same_pmid: np.ndarray
     same_volume: np.ndarray
     same_pages: np.ndarray
+    same_span: np.ndarray
     year_gap: np.ndarray
-    conflict: np.ndarray
-    conflict_pages: np.ndarray
+    conflicts: np.ndarray
     conflict_ids: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.i)
+
+    @property
+    def conflict(self) -> np.ndarray:
+        """Volume, kind, notice or year conflict."""
+        return (self.conflicts & (VOLUME | KIND | NOTICE | YEAR)) != 0
+
+    @property
+    def numbers_differ(self) -> np.ndarray:
+        """The titles hold different numbers."""
+        return (self.conflicts & NUMBERS) != 0
+
+    @property
+    def conflict_pages(self) -> np.ndarray:
+        """First pages (or, when pages do not confirm, issues) differ."""
+        return (self.conflicts & PAGES) != 0
+
+    @property
+    def n_conflicts(self) -> np.ndarray:
+        """Number of conflicting fields (identifiers not counted)."""
+        return np.unpackbits(self.conflicts[:, None], axis=1).sum(axis=1)
+
+    def take(self, index: np.ndarray) -> PairTable:
+        """Return the pairs at ``index``."""
+        return PairTable(**{k: v[index] for k, v in self.__dict__.items()})
+
+    @staticmethod
+    def concat(tables: list[PairTable]) -> PairTable:
+        """Stack pair tables (at least one)."""
+        names = tables[0].__dict__.keys()
+        return PairTable(**{k: np.concatenate([t.__dict__[k] for t in tables]) for k in names})
 
 
 def _both(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a >= 0) & (b >= 0)
 
 
-def _strings(values: list[str], index: np.ndarray) -> list[str]:
-    return [values[k] for k in index.tolist()]
+def _strings(values: np.ndarray, index: np.ndarray) -> np.ndarray:
+    return values[index]
 
 
-def _similarity(a: list[str], b: list[str], scorer: object = fuzz.ratio) -> np.ndarray:
-    if not a:
+def _similarity(a: np.ndarray, b: np.ndarray, scorer: object = fuzz.ratio) -> np.ndarray:
+    """Similarity in [0, 1] of the strings a[k] and b[k]; NaN when one is empty."""
+    if not len(a):
         return np.zeros(0)
-    scores = process.cpdist(a, b, scorer=scorer, workers=1, dtype=np.float64)
-    empty = np.array([not x or not y for x, y in zip(a, b, strict=True)])
+    scores = process.cpdist(a, b, scorer=scorer, workers=-1, dtype=np.float64)
+    empty = (a == "") | (b == "")
     return np.where(empty, np.nan, np.asarray(scores) / 100.0)
 
 
@@ -135,12 +181,18 @@ def journal_match(a: str, b: str) -> bool:
     True
     >>> journal_match("cancer", "cancer cytopathology")
     False
+    >>> journal_match("clinical medicine insights circulatory respiratory and pulmonary medicine",
+    ...               "clin med insights circ respir pulm med")
+    True
     """
     if not a or not b:
         return False
     if a == b or fuzz.ratio(a, b) >= 90:
         return True
-    short, long_ = sorted((_journal_tokens(a), _journal_tokens(b)), key=len)
+    # The abbreviation: fewer words, or as many words with fewer letters.
+    short, long_ = sorted(
+        (_journal_tokens(a), _journal_tokens(b)), key=lambda t: (len(t), sum(map(len, t)))
+    )
     if not short or len(short) < len(long_) - 1:
         return False
     position = 0
@@ -153,7 +205,7 @@ def journal_match(a: str, b: str) -> bool:
     return len(short) >= 2 or len(long_) == 1
 
 
-def _pages_agree(f: Features, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+def pages_agree(f: Features, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     """First pages equal, or a single page given by one equals the last page of the other
     (some exporters write only the last page of a range)."""
     single_i = f.pages_end[i] < 0
@@ -165,169 +217,102 @@ def _pages_agree(f: Features, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     )
 
 
-def compare(features: Features, i: np.ndarray, j: np.ndarray) -> PairTable:
-    """Compute similarities and conflicts of the pairs (i, j)."""
-    f = features
-    title = _similarity(_strings(f.title_compact, i), _strings(f.title_compact, j))
-    shorter = np.minimum([len(f.title_compact[k]) for k in i], [len(f.title_compact[k]) for k in j])
-    partial = _similarity(
-        _strings(f.title_compact, i), _strings(f.title_compact, j), fuzz.partial_ratio
+def _title_filter(f: Features, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Title similarity and containment of every pair, and which pairs to keep."""
+    a, b = _strings(f.title_compact, i), _strings(f.title_compact, j)
+    title = np.nan_to_num(_similarity(a, b))
+    length_i, length_j = f.title_length[i], f.title_length[j]
+    shorter = np.minimum(length_i, length_j)
+    # partial_ratio >= 0.98 needs about 0.98 * |shorter| characters in common, which bounds
+    # the Indel similarity from below: only pairs above that bound are tried (it is slow).
+    maybe = (shorter >= 20) & (title < 0.95) & (title * (length_i + length_j) >= 1.94 * shorter)
+    contained = np.zeros(len(i), dtype=bool)
+    if maybe.any():
+        k = np.flatnonzero(maybe)
+        partial = _similarity(a[k], b[k], fuzz.partial_ratio)
+        contained[k] = np.nan_to_num(partial) >= 0.98
+    shared = (_both(f.doi[i], f.doi[j]) & (f.doi[i] == f.doi[j])) | (
+        _both(f.pmid[i], f.pmid[j]) & (f.pmid[i] == f.pmid[j])
     )
-    contained = (np.nan_to_num(partial) >= 0.98) & (shorter >= 20)
+    span = (f.pages[i] >= 0) & (f.pages[i] == f.pages[j]) & (f.pages_end[i] >= 0)
+    span &= f.pages_end[i] == f.pages_end[j]
+    keep = (title >= MIN_TITLE) | contained | shared | span
+    return title, contained, keep
+
+
+def _author_similarities(f: Features, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Surname lists (in order, or sorted when the order differs), first authors, and the
+    best match of one record's surnames with the other's given names (swapped parts)."""
     authors = _similarity(_strings(f.authors, i), _strings(f.authors, j))
+    low = np.flatnonzero(~(np.nan_to_num(authors) >= 0.8) & ~np.isnan(authors))
+    if len(low):
+        ordered = _similarity(
+            _strings(f.authors_sorted, i[low]), _strings(f.authors_sorted, j[low])
+        )
+        authors[low] = np.fmax(authors[low], ordered)
     first = _similarity(_strings(f.first_author, i), _strings(f.first_author, j))
+    swapped = np.full(len(i), np.nan)
+    try_swap = (f.n_authors[i] == f.n_authors[j]) & ~(np.nan_to_num(authors) >= 0.8)
+    k = np.flatnonzero(try_swap)
+    if len(k):
+        a, b = i[k], j[k]
+        one = _similarity(_strings(f.authors_sorted, a), _strings(f.given, b))
+        two = _similarity(_strings(f.given, a), _strings(f.authors_sorted, b))
+        swapped[k] = np.fmax(one, two)
+    return authors, first, swapped
+
+
+def compare(features: Features, i: np.ndarray, j: np.ndarray) -> PairTable:
+    """Compare the pairs (i, j); return those that may be duplicates, with their fields."""
+    f = features
+    title, contained, keep = _title_filter(f, i, j)
+    k = np.flatnonzero(keep)
+    i, j, title, contained = i[k], j[k], title[k], contained[k]
+    authors, first, swapped = _author_similarities(f, i, j)
     journal = _similarity(_strings(f.journal, i), _strings(f.journal, j))
     year_gap = np.where(_both(f.year[i], f.year[j]), np.abs(f.year[i] - f.year[j]), -1)
     diff_doi = _both(f.doi[i], f.doi[j]) & (f.doi[i] != f.doi[j])
     diff_pmid = _both(f.pmid[i], f.pmid[j]) & (f.pmid[i] != f.pmid[j])
     diff_volume = _both(f.volume[i], f.volume[j]) & (f.volume[i] != f.volume[j])
-    diff_pages = _both(f.pages[i], f.pages[j]) & ~_pages_agree(f, i, j)
-    diff_kind = _both(f.kind[i], f.kind[j]) & (f.kind[i] != f.kind[j])
+    diff_pages = _both(f.pages[i], f.pages[j]) & ~pages_agree(f, i, j)
+    diff_kind = _both(f.kind[i], f.kind[j])
+    diff_kind[diff_kind] = KIND_CONFLICT[f.kind[i][diff_kind], f.kind[j][diff_kind]]
     same_pages = _both(f.pages[i], f.pages[j]) & ~diff_pages
+    same_span = same_pages & (f.pages_end[i] >= 0) & (f.pages_end[i] == f.pages_end[j])
     # Issue numbers are often wrong or hold something else (an EndNote record number, say),
     # so a different issue counts only when the first pages do not confirm the match.
     diff_issue = _both(f.issue[i], f.issue[j]) & (f.issue[i] != f.issue[j]) & ~same_pages
-    conflict = (
-        diff_volume
-        | diff_kind
-        | (f.numbers[i] != f.numbers[j])
-        | (f.notice[i] != f.notice[j])
-        | (year_gap > 1)
-    )
     return PairTable(
         i=i,
         j=j,
-        title=np.nan_to_num(title),
+        title=title,
         contained=contained,
         authors=authors,
         first_author=first,
+        swapped=swapped,
         journal=journal,
         same_doi=_both(f.doi[i], f.doi[j]) & (f.doi[i] == f.doi[j]),
         same_pmid=_both(f.pmid[i], f.pmid[j]) & (f.pmid[i] == f.pmid[j]),
         same_volume=_both(f.volume[i], f.volume[j]) & ~diff_volume,
         same_pages=same_pages,
+        same_span=same_span,
         year_gap=year_gap,
-        conflict=conflict,
-        conflict_pages=diff_pages | diff_issue,
+        conflicts=(
+            VOLUME * diff_volume
+            + PAGES * (diff_pages | diff_issue)
+            + KIND * diff_kind
+            + NUMBERS * (f.numbers[i] != f.numbers[j])
+            + NOTICE * (f.notice[i] != f.notice[j])
+            + YEAR * (year_gap > 1)
+        ).astype(np.uint8),
         conflict_ids=diff_doi | diff_pmid,
     )
 
 
-def _journals_agree(features: Features, pairs: PairTable, mask: np.ndarray) -> np.ndarray:
+def journals_agree(features: Features, pairs: PairTable, mask: np.ndarray) -> np.ndarray:
     agree = np.zeros(len(pairs.i), dtype=bool)
+    parts = features.journal_parts
     for k in np.flatnonzero(mask).tolist():
-        a, b = features.journal[pairs.i[k]], features.journal[pairs.j[k]]
-        agree[k] = journal_match(a, b) or (pairs.journal[k] >= 0.9)
+        a, b = parts[pairs.i[k]], parts[pairs.j[k]]
+        agree[k] = pairs.journal[k] >= 0.9 or any(journal_match(x, y) for x in a for y in b)
     return agree
-
-
-def classify(features: Features, pairs: PairTable) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Return (status code per pair: 2 duplicate, 1 possible, 0 distinct; score; reason).
-
-    Notes
-    -----
-    A pair is a sure duplicate when it has no conflict and one of these holds:
-
-    1. same DOI or same PMID, and title similarity >= 0.90;
-    2. title >= 0.95 (or one title contains the other), authors agree (first surname >= 0.9
-       or surname lists >= 0.8), year equal or one apart, and same first page or same volume;
-    3. title >= 0.97, authors agree, same year, and journals agree (equal, near-equal or an
-       ISO 4 abbreviation of the other);
-    4. title >= 0.99, authors agree with the same number of authors, same year, no volume or
-       page given for at least one of them.
-
-    A pair without different DOIs/PMIDs is *possible* when title >= 0.85 and authors or
-    years agree, or when DOI or PMID is shared. The score is a weighted mean of the field
-    agreements (title 0.5, authors 0.2, year 0.1, journal 0.1, pages or volume 0.1).
-    """
-    p = pairs
-    f = features
-    authors_ok = (np.nan_to_num(p.first_author) >= 0.9) | (np.nan_to_num(p.authors) >= 0.8)
-    year_near = (p.year_gap >= 0) & (p.year_gap <= 1)
-    same_year = p.year_gap == 0
-    long_title = np.array([len(f.title_compact[k]) >= 30 for k in p.i.tolist()], dtype=bool)
-    prefix = p.contained & (p.title < 0.95)
-    title_95 = (p.title >= 0.95) | (p.contained & long_title)
-    shared_id = p.same_doi | p.same_pmid
-    # The DOI or PMID settles the pages: an article number and a page range both occur.
-    rule1 = shared_id & ((p.title >= 0.90) | (prefix & authors_ok & year_near))
-    rule2 = title_95 & authors_ok & year_near & (p.same_pages | p.same_volume)
-    candidates3 = (p.title >= 0.97) & authors_ok & same_year & ~rule1 & ~rule2
-    rule3 = candidates3 & _journals_agree(f, p, candidates3 & ~p.conflict & ~p.conflict_pages)
-    same_count = f.n_authors[p.i] == f.n_authors[p.j]
-    same_kind = (f.kind[p.i] >= 0) & (f.kind[p.i] == f.kind[p.j])
-    year_ok = same_year | ((p.year_gap == 1) & same_kind)
-    rule4 = (p.title >= 0.98) & long_title & authors_ok & same_count & year_ok
-    located = p.same_pages & same_year
-    rule5 = ((p.title >= 0.90) | p.contained) & authors_ok & located
-    rule6 = (p.title >= 0.99) & long_title & located & p.same_volume
-    by_id = rule1 & ~p.conflict & ~p.conflict_ids
-    by_fields = (rule2 | rule3 | rule4 | rule5 | rule6) & ~p.conflict & ~p.conflict_pages
-    sure = by_id | (by_fields & ~p.conflict_ids)
-    possible = (
-        ~sure & ~p.conflict_ids & (((p.title >= 0.85) & (authors_ok | year_near)) | shared_id)
-    )
-    status = np.where(sure, 2, np.where(possible, 1, 0))
-    score = (
-        0.5 * p.title
-        + 0.2 * np.nan_to_num(np.fmax(p.authors, p.first_author))
-        + 0.1 * year_near
-        + 0.1 * np.nan_to_num(p.journal)
-        + 0.1 * (p.same_pages | p.same_volume)
-    )
-    reasons = _reasons(p, status, rule1, rule2, rule3, authors_ok)
-    return status, np.round(score, 6), reasons
-
-
-def _reasons(
-    p: PairTable,
-    status: np.ndarray,
-    rule1: np.ndarray,
-    rule2: np.ndarray,
-    rule3: np.ndarray,
-    authors_ok: np.ndarray,
-) -> list[str]:
-    reasons: list[str] = []
-    for k in range(len(status)):
-        if status[k] == 0:
-            reasons.append("")
-            continue
-        parts = [f"title {p.title[k]:.2f}"]
-        if p.same_doi[k]:
-            parts.append("doi")
-        if p.same_pmid[k]:
-            parts.append("pmid")
-        if authors_ok[k]:
-            parts.append("authors")
-        if p.year_gap[k] == 0:
-            parts.append("year")
-        if p.same_volume[k]:
-            parts.append("volume")
-        if p.same_pages[k]:
-            parts.append("pages")
-        if status[k] == 1 and (p.conflict[k] or p.conflict_pages[k]):
-            parts.append("conflict: volume, pages, kind, numbers in title or year")
-        rule = "rule 1" if rule1[k] else "rule 2" if rule2[k] else "rule 3" if rule3[k] else ""
-        rule = rule or ("rules 4-6" if status[k] == 2 else "")
-        reasons.append((rule + ": " if rule else "") + ", ".join(parts))
-    return reasons
-
-
-def pair_conflict(features: Features, a: int, b: int) -> bool:
-    """True when records a and b may not be in one duplicate group (hard conflict)."""
-    f = features
-    for values in (f.doi, f.pmid, f.volume, f.kind):
-        if values[a] >= 0 and values[b] >= 0 and values[a] != values[b]:
-            return True
-    same_id = (f.doi[a] >= 0 and f.doi[a] == f.doi[b]) or (
-        f.pmid[a] >= 0 and f.pmid[a] == f.pmid[b]
-    )
-    index_a, index_b = np.array([a]), np.array([b])
-    both_paged = f.pages[a] >= 0 and f.pages[b] >= 0
-    if not same_id and both_paged and not bool(_pages_agree(f, index_a, index_b)[0]):
-        return True
-    if f.issue[a] >= 0 and f.issue[b] >= 0 and f.issue[a] != f.issue[b] and f.pages[a] < 0:
-        return True
-    if f.numbers[a] != f.numbers[b] or f.notice[a] != f.notice[b]:
-        return True
-    return bool(f.year[a] > 0 and f.year[b] > 0 and abs(f.year[a] - f.year[b]) > 1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import pandas as pd
@@ -147,12 +148,17 @@ def _as_list(value: Any) -> list[Any]:
     return [value]
 
 
+@lru_cache(maxsize=1 << 18)
+def _author(name: str) -> str | None:
+    return normalise_author(name)  # names repeat from record to record: cached
+
+
 def _authors(values: Any) -> list[str]:
     names: list[str] = []
     for value in _as_list(values):
         parts = split_authors(value) if isinstance(value, str) and " and " in value else [value]
         for part in parts:
-            name = normalise_author(part)
+            name = _author(part) if isinstance(part, str) else normalise_author(part)
             if name:
                 names.append(name)
     return names
@@ -213,9 +219,9 @@ def finalise(
     ``database`` (the caller's label) wins over a database named in the record; a record
     naming none gets the file name, so that per-source counts always add up.
     """
-    rows: list[dict[str, Any]] = []
+    columns: dict[str, list[Any]] = {name: [] for name in RECORD_COLUMNS}
     for draft in drafts:
-        position = int(draft.get("position", len(rows) + 1))
+        position = int(draft.get("position", len(columns["record_id"]) + 1))
         found: list[tuple[str, str]] = list(draft.get("problems", ()))
         row = _normalise_draft(draft, found)
         row["database"] = database or row["database"] or source_file
@@ -225,17 +231,26 @@ def finalise(
         row["source_format"] = source_format
         row["raw"] = draft.get("raw", {})
         problems.extend(Problem(source_file, position, f, m) for f, m in found)
-        rows.append(row)
-    return records_frame(rows)
+        # Column lists rather than one dict per row: a million rows of dicts would double
+        # the memory of a large import.
+        for name, values in columns.items():
+            values.append(row.get(name))
+    return _frame(columns)
 
 
 def records_frame(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
     """Build the record table with the column order and dtypes of :data:`RECORD_COLUMNS`."""
+    return _frame({name: [row.get(name) for row in rows] for name in RECORD_COLUMNS})
+
+
+def _frame(columns: dict[str, list[Any]]) -> pd.DataFrame:
     data: dict[str, Any] = {}
     for name in RECORD_COLUMNS:
-        values = [row.get(name) for row in rows]
+        values = columns[name]
         if name in _LIST_COLUMNS:
-            data[name] = pd.Series([list(v or []) for v in values], dtype=object)
+            data[name] = pd.Series(
+                [v if type(v) is list else list(v or []) for v in values], dtype=object
+            )
         elif name == "raw":
             data[name] = pd.Series([v if v is not None else {} for v in values], dtype=object)
         elif name in ("year", "source_position"):

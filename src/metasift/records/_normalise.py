@@ -23,6 +23,7 @@ __all__ = [
     "normalise_pmid",
     "normalise_year",
     "split_authors",
+    "undo_spreadsheet_date",
 ]
 
 _SPACE = re.compile(r"\s+")
@@ -39,6 +40,10 @@ _GROUP = re.compile(
     r"network|team|working|trialists|council|organi[sz]ation)\b",
     re.I,
 )
+_NOT_WORD = re.compile(r"[^\w\s]|_")
+_ASCII_PUNCTUATION = str.maketrans(
+    {chr(c): " " for c in range(128) if not (chr(c).isalnum() or chr(c).isspace())}
+)
 _SUFFIXES = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv", "2nd", "3rd"}
 
 
@@ -54,15 +59,19 @@ def clean_text(value: object) -> str | None:
     """
     if value is None:
         return None
-    if isinstance(value, float) and value != value:  # NaN from pandas
+    if type(value) is str:
+        text = value
+    elif isinstance(value, float) and value != value:  # NaN from pandas
         return None
-    text = str(value)
+    else:
+        text = str(value)
     if "<" in text:
         text = _TAG.sub("", text)
     if "&" in text:
         text = html.unescape(text)
-    text = _SPACE.sub(" ", text).strip()
-    return text or None
+    # str.split() splits on the same white space as the regular expression \s+, faster.
+    cleaned = " ".join(text.split())
+    return (text if cleaned == text else cleaned) or None
 
 
 def normalise_doi(value: object) -> str | None:
@@ -174,6 +183,7 @@ def normalise_pages(start: object, end: object = None) -> tuple[str | None, str 
     first = clean_text(start)
     last = clean_text(end)
     if first and last is None:
+        first = undo_spreadsheet_date(first)
         parts = re.split(r"\s*(?:--|-|–|—)\s*", first, maxsplit=1)
         if len(parts) == 2:
             first, last = parts[0] or None, parts[1] or None
@@ -182,6 +192,37 @@ def normalise_pages(start: object, end: object = None) -> tuple[str | None, str 
     if first and last and first.isdigit() and last.isdigit() and len(last) < len(first):
         last = first[: len(first) - len(last)] + last
     return first, last
+
+
+_MONTHS = {
+    m: k + 1
+    for k, m in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+    )
+}
+_DAY_MONTH = re.compile(r"^(\d{1,2})-([A-Za-z]{3})$")
+_MONTH_YEAR = re.compile(r"^([A-Za-z]{3})-(\d{1,2})$")
+
+
+def undo_spreadsheet_date(text: str) -> str:
+    """Return the page range a spreadsheet turned into a date, else ``text`` unchanged.
+
+    Excel reads "1-6" as 1 June and shows "01-Jun", and "6-12" as June 2012, "Jun-12".
+
+    Examples
+    --------
+    >>> undo_spreadsheet_date("01-Sep"), undo_spreadsheet_date("Jun-12")
+    ('1-9', '6-12')
+    >>> undo_spreadsheet_date("12-19")
+    '12-19'
+    """
+    match = _DAY_MONTH.match(text)
+    if match and match.group(2).lower() in _MONTHS:
+        return f"{int(match.group(1))}-{_MONTHS[match.group(2).lower()]}"
+    match = _MONTH_YEAR.match(text)
+    if match and match.group(1).lower() in _MONTHS:
+        return f"{_MONTHS[match.group(1).lower()]}-{int(match.group(2))}"
+    return text
 
 
 def _page_token(value: str | None) -> str | None:
@@ -219,9 +260,10 @@ def split_authors(value: object) -> list[str]:
 
 
 def _strip_accents(text: str) -> str:
-    return "".join(
-        ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch)
-    )
+    decomposed = unicodedata.normalize("NFKD", text)
+    if decomposed.isascii():
+        return decomposed
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def _initials(given: str) -> str:
@@ -300,6 +342,12 @@ def fold(text: str) -> str:
     >>> fold("Müller-Lüdenscheidt: A <i>Study</i> [Translated]")
     'muller ludenscheidt a study translated'
     """
-    text = _strip_accents(_TAG.sub("", text)).lower()
-    text = re.sub(r"[^\w\s]|_", " ", text)
-    return _SPACE.sub(" ", text).strip()
+    if "<" in text:
+        text = _TAG.sub("", text)
+    # Most titles and names are ASCII: a translation table does in one pass what the
+    # accent stripping and the regular expression do for other scripts.
+    if text.isascii():
+        return " ".join(text.lower().translate(_ASCII_PUNCTUATION).split())
+    text = _strip_accents(text).lower()
+    text = _NOT_WORD.sub(" ", text)
+    return " ".join(text.split())

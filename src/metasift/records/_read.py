@@ -15,6 +15,7 @@ import pandas as pd
 from metasift.errors import InputError
 from metasift.records._bibtex import iter_bibtex
 from metasift.records._model import RECORD_COLUMNS, ImportResult, Problem, finalise
+from metasift.records._progress import Steps, progress_steps
 from metasift.records._tabular import iter_table, read_table_rows, table_kind
 from metasift.records._tagged import (
     iter_medline,
@@ -24,7 +25,7 @@ from metasift.records._tagged import (
     ris_draft,
     wos_draft,
 )
-from metasift.records._text import decode
+from metasift.records._text import decode, no_gc
 from metasift.records._xml import iter_endnote_xml, iter_pubmed_xml
 
 __all__ = ["detect_format", "read_records", "read_records_bytes"]
@@ -39,6 +40,8 @@ _RIS_START = re.compile(r"^\s{0,2}TY\s{1,3}-", re.M)
 _MEDLINE_START = re.compile(r"^PMID- ?\d", re.M)
 _WOS_START = re.compile(r"^(?:FN |PT [A-Z]\s*$)", re.M)
 _BIBTEX_START = re.compile(r"^\s*@\s*[A-Za-z]+\s*[{(]", re.M)
+# Formats read from the bytes rather than the decoded text.
+_BINARY_FORMATS = ("xlsx", "pubmed_xml", "endnote_xml")
 
 
 def detect_format(data: bytes, text: str) -> str:
@@ -152,6 +155,7 @@ def read_records_bytes(
     database: str | None = None,
     columns: Mapping[str, str] | None = None,
     encoding: str | None = None,
+    progress: bool | None = None,
 ) -> ImportResult:
     """Read one export given as bytes (an upload, say); see :func:`read_records`.
 
@@ -164,7 +168,20 @@ def read_records_bytes(
     """
     if not isinstance(data, (bytes, bytearray)):
         raise InputError(f"data must be bytes, not {type(data).__name__}")
-    data = bytes(data)
+    return _read_export([bytes(data)], source_name, database, columns, encoding, progress)
+
+
+def _read_export(
+    box: list[bytes],
+    source_name: str,
+    database: str | None,
+    columns: Mapping[str, str] | None,
+    encoding: str | None,
+    progress: bool | None,
+) -> ImportResult:
+    """Read the export in ``box`` (taken out of it, so that its bytes can be freed once
+    decoded: a large export is then not held twice)."""
+    data = box.pop()
     text, used = decode(data, encoding)
     # One line end from here on: exports come with CRLF, LF and (old Mac, Cochrane) CR only.
     text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -174,19 +191,31 @@ def read_records_bytes(
         fmt = detect_format(data, text)
     except InputError as error:
         raise InputError(f"{source_name}: {error}") from None
+    if fmt not in _BINARY_FORMATS:
+        data = b""
     fmt, drafts = _drafts(fmt, data, text, source_name, columns)
     if fmt == "xlsx":
         used = "xlsx"
     problems: list[Problem] = []
-    frame = finalise(
-        _split_broken(drafts, source_name, problems),
-        source_file=source_name,
-        source_format=fmt,
-        database=database,
-        problems=problems,
-    )
+    # A record of an export takes about 1,500 characters: enough to decide on a bar.
+    with no_gc(), progress_steps(progress, len(text) // 1500) as steps:
+        steps.start(f"reading {source_name}", total=None)
+        frame = finalise(
+            _counted(_split_broken(drafts, source_name, problems), steps),
+            source_file=source_name,
+            source_format=fmt,
+            database=database,
+            problems=problems,
+        )
     problems.sort(key=lambda p: p.record)
     return ImportResult(frame, tuple(problems), {source_name: fmt}, {source_name: used})
+
+
+def _counted(drafts: Iterable[dict[str, Any]], steps: Steps) -> Iterator[dict[str, Any]]:
+    for number, draft in enumerate(drafts, start=1):
+        if number % 1000 == 0:
+            steps.advance(1000)
+        yield draft
 
 
 def _expand(path: PathLike | Sequence[PathLike]) -> list[Path]:
@@ -215,6 +244,7 @@ def read_records(
     *,
     columns: Mapping[str, str] | None = None,
     encoding: str | None = None,
+    progress: bool | None = None,
 ) -> ImportResult:
     """Read bibliographic exports into one normalised record table.
 
@@ -233,6 +263,9 @@ def read_records(
         (see ``COLUMN_ALIASES``), e.g. ``{"title": "Article Name"}``.
     encoding : str, optional
         Text encoding; detected when omitted (BOM, UTF-8, cp1252, latin-1).
+    progress : bool, optional
+        Show a progress bar on stderr; by default only for large files (about 100,000
+        records or more) on an interactive terminal.
 
     Returns
     -------
@@ -269,13 +302,7 @@ def read_records(
     for file in files:
         name = file.name if names.count(file.name) == 1 else str(file)
         results.append(
-            read_records_bytes(
-                file.read_bytes(),
-                source_name=name,
-                database=database,
-                columns=columns,
-                encoding=encoding,
-            )
+            _read_export([file.read_bytes()], name, database, columns, encoding, progress)
         )
     return _combine(results)
 

@@ -15,9 +15,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from sys import intern
 from typing import Any
 
-from metasift.records._text import split_lines
+from metasift.records._normalise import normalise_doi
+from metasift.records._text import iter_lines
 
 __all__ = ["iter_medline", "iter_ris", "iter_wos", "medline_draft", "ris_draft", "wos_draft"]
 
@@ -128,7 +130,14 @@ _WOS = _Syntax("PT", "ER", _WOS_LINE_ITEMS)
 _MEDLINE = _Syntax("PMID", None, frozenset())
 
 
+_TAG_FIRST = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_TAG_SECOND = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+
+
 def _ris_tag(line: str) -> tuple[str | None, str]:
+    # Most lines are strict "XX  - value" lines: sliced without a regular expression.
+    if line[2:5] == "  -" and line[:1] in _TAG_FIRST and line[1:2] in _TAG_SECOND:
+        return line[:2], line[5:].strip()
     match = _RIS_STRICT.match(line)
     if match:
         return match.group(1), (match.group(2) or "").strip()
@@ -156,41 +165,54 @@ def _medline_tag(line: str) -> tuple[str | None, str]:
 
 def _tokenize(text: str, syntax: _Syntax, tag_of: Any) -> Iterator[dict[str, Any]]:
     """Yield raw records: ``{"position", "line", "fields": {tag: [values]}, "problems"}``."""
+    start_tag, end_tag, line_items = syntax.start, syntax.end, syntax.line_items
+    strict = tag_of is _ris_tag
     record: dict[str, Any] | None = None
+    fields: dict[str, list[str]] = {}
     last_tag: str | None = None
-    position = 0
-    for number, line in enumerate(split_lines(text), start=1):
-        tag, value = tag_of(line)
-        if tag == syntax.start:
+    position = number = 0
+    for line in iter_lines(text):
+        number += 1
+        # The strict RIS line, by far the most common, is sliced here without a call.
+        if strict and line[2:5] == "  -" and line[:1] in _TAG_FIRST and line[1:2] in _TAG_SECOND:
+            tag: str | None = line[:2]
+            value = line[5:].strip()
+        else:
+            tag, value = tag_of(line)
+        if tag is not None:
+            tag = intern(tag)  # one string per tag, not one per line
+        if tag == start_tag:
             if record is not None:
-                if syntax.end:
-                    message = f"no {syntax.end} line before the next {syntax.start} (line {number})"
+                if end_tag:
+                    message = f"no {end_tag} line before the next {start_tag} (line {number})"
                     record["problems"].append(("record", message))
                 yield record
             position += 1
-            record = {"position": position, "line": number, "fields": {tag: [value]}}
-            record["problems"] = []
+            fields = {tag: [value]}
+            record = {"position": position, "line": number, "fields": fields, "problems": []}
             last_tag = tag
             continue
         if record is None:
             continue  # preamble, numbering ("1."), link lines between records
-        if tag is not None and tag == syntax.end:
-            yield record
-            record, last_tag = None, None
-            continue
-        fields: dict[str, list[str]] = record["fields"]
         if tag is not None:
-            fields.setdefault(tag, []).append(value)
+            if tag == end_tag:
+                yield record
+                record, last_tag = None, None
+                continue
+            if tag in fields:
+                fields[tag].append(value)
+            else:
+                fields[tag] = [value]
             last_tag = tag
         elif value and last_tag is not None:
             values = fields[last_tag]
-            if last_tag in syntax.line_items or not values[-1]:
+            if last_tag in line_items or not values[-1]:
                 values.append(value)
             else:
                 values[-1] = f"{values[-1]} {value}"
     if record is not None:
-        if syntax.end:
-            record["problems"].append(("record", f"file ends before the {syntax.end} line"))
+        if end_tag:
+            record["problems"].append(("record", f"file ends before the {end_tag} line"))
         yield record
 
 
@@ -216,13 +238,14 @@ def iter_medline(text: str) -> Iterator[dict[str, Any]]:
 def _first(fields: dict[str, list[str]], *tags: str) -> str | None:
     for tag in tags:
         for value in fields.get(tag, ()):
-            if value.strip():
+            if value:
                 return value
     return None
 
 
 def _all(fields: dict[str, list[str]], *tags: str) -> list[str]:
-    return [v for tag in tags for v in fields.get(tag, ()) if v.strip()]
+    # Values are stripped when read, so an empty value is the empty string.
+    return [v for tag in tags for v in fields.get(tag, ()) if v]
 
 
 # Readable names of RIS reference types (RIS specification, table of TY values).
@@ -251,8 +274,10 @@ RIS_TYPES = {
     "UNPB": "unpublished work",
     "INPR": "in press",
 }
+_RIS_DOI_FALLBACK = ("UR", "L1", "L2", "L3", "L4", "M3", "N1")
 _PMID_NOTE = re.compile(r"\bPMID:?\s*(?:NLM)?(\d{1,9})\b", re.I)
 _PUBMED_SOURCE = re.compile(r"pubmed|medline|nlm", re.I)
+_EMBASE = re.compile(r"embase", re.I)
 
 
 def _ris_pmid(fields: dict[str, list[str]]) -> str | None:
@@ -263,7 +288,7 @@ def _ris_pmid(fields: dict[str, list[str]]) -> str | None:
     accession = _first(fields, "AN")
     if accession and accession.strip().isdigit() and _PUBMED_SOURCE.search(source):
         return accession
-    if re.search(r"embase", source, re.I):
+    if _EMBASE.search(source):
         embase_pmid = _first(fields, "C5")
         if embase_pmid and embase_pmid.strip().isdigit():
             return embase_pmid
@@ -295,6 +320,7 @@ def ris_draft(record: dict[str, Any]) -> dict[str, Any]:
     ISSN SN; keywords KW; language LA; type M3 when it is a kind, else TY.
     """
     fields: dict[str, list[str]] = record["fields"]
+    doi = _all(fields, "DO")[:1]
     return {
         "position": record["position"],
         "title": _first(fields, "TI", "T1", "CT", "BT", "ST"),
@@ -306,8 +332,9 @@ def ris_draft(record: dict[str, Any]) -> dict[str, Any]:
         "issue": _first(fields, "IS", "CP"),
         "pages_start": _first(fields, "SP"),
         "pages_end": _first(fields, "EP"),
-        "doi": _all(fields, "DO")[:1],
-        "doi_fallback": _all(fields, "UR", "L1", "L2", "L3", "L4", "M3", "N1"),
+        "doi": doi,
+        # Searched only when DO holds no DOI.
+        "doi_fallback": () if doi and normalise_doi(doi[0]) else _all(fields, *_RIS_DOI_FALLBACK),
         "pmid": _ris_pmid(fields),
         "issn": _all(fields, "SN"),
         "keywords": _all(fields, "KW"),

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import codecs
+import gc
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-__all__ = ["decode", "split_lines"]
+__all__ = ["decode", "iter_lines", "no_gc", "split_lines"]
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -60,3 +63,42 @@ def split_lines(text: str) -> list[str]:
     ['a', 'b', 'c', 'd']
     """
     return _LINE_END.split(text)
+
+
+def iter_lines(text: str, chunk: int = 1 << 24) -> Iterator[str]:
+    """Yield the lines of ``text`` like :func:`split_lines`, a chunk of about ``chunk``
+    characters at a time, so that a large export is never held twice as a list of lines.
+
+    Examples
+    --------
+    >>> list(iter_lines("a\\nb\\nc", chunk=1))
+    ['a', 'b', 'c']
+    """
+    if "\r" in text:
+        yield from split_lines(text)
+        return
+    start = 0
+    while start <= len(text):
+        end = text.find("\n", start + chunk)
+        if end < 0:
+            yield from text[start:].split("\n")
+            return
+        yield from text[start:end].split("\n")
+        start = end + 1
+
+
+@contextmanager
+def no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while many records are built.
+
+    Reading or deduplicating builds millions of small dicts, lists and tuples that hold no
+    reference cycles; each collection would walk all of them again, which costs about as
+    much as the reading itself. Reference counting still frees memory as usual.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
