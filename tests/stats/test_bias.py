@@ -6,7 +6,8 @@ Three kinds of evidence:
   validation/sensitivity_reference.json (validation/sensitivity_reference.R: tight REML fits,
   every regtest predictor and model, knha, the modified predictor, PET-PEESE, fsn);
 - published worked examples: Rosenthal (1979), Hackshaw et al. (1997) with Duval and Tweedie
-  (2000), Kendall's table of the null distribution of S;
+  (2000), Kendall's table of the null distribution of S, Harrer et al. (2021, *Doing
+  Meta-Analysis with R*, ThirdWave data: Egger's regression and PET-PEESE);
 - direct computations: weighted least squares with NumPy, Kendall's tau and its exact
   p-value by enumeration, trim and fill step by step, the fail-safe N formulas.
 """
@@ -690,3 +691,113 @@ def test_location_and_scale(shift: float, scale: float) -> None:
     plain = trim_and_fill(Y, V, method="FE")
     assert scaled.k0 == plain.k0 and scaled.side == plain.side
     assert scaled.estimate == pytest.approx(plain.estimate * scale, rel=1e-9)
+
+
+# ---------------------------------------------------------------- Harrer et al. (2021), ThirdWave
+
+#: Harrer et al. (2021) print g and its 95% CI to 4 decimals (tests/data/published/SOURCE.md).
+THIRDWAVE_ROUNDING = 5e-5
+
+
+def _thirdwave() -> dict[str, Any]:
+    """The 18 ThirdWave trials: g, its standard error recovered from the printed 95% CI, and
+    the group sizes."""
+    path = ROOT / "tests" / "data" / "published" / "harrer2021_thirdwave.csv"
+    table = np.loadtxt(path, delimiter=",", skiprows=1, dtype=str)
+    g, lb, ub, n1, n2 = (table[:, j].astype(np.float64) for j in range(1, 6))
+    return {"study": list(table[:, 0]), "g": g, "lb": lb, "ub": ub, "n1": n1, "n2": n2}
+
+
+def _sei(lb: np.ndarray, ub: np.ndarray) -> np.ndarray:
+    return (ub - lb) / (2.0 * stats.norm.ppf(0.975))
+
+
+def _rounding_bound(fn: Callable[..., np.ndarray], *inputs: np.ndarray) -> np.ndarray:
+    """First-order worst case of ``fn(*inputs)`` over inputs each off by THIRDWAVE_ROUNDING:
+    the sum of the absolute partial derivatives (central differences) times the rounding."""
+    step = 1e-6
+    total = np.zeros_like(fn(*inputs))
+    for which, values in enumerate(inputs):
+        for i in range(values.size):
+            up = [x.copy() for x in inputs]
+            down = [x.copy() for x in inputs]
+            up[which][i] += step
+            down[which][i] -= step
+            total += np.abs(fn(*up) - fn(*down)) / (2.0 * step)
+    return total * THIRDWAVE_ROUNDING
+
+
+def test_harrer_2021_thirdwave_data_are_recovered() -> None:
+    """Harrer, Cuijpers, Furukawa and Ebert (2021, Doing Meta-Analysis with R, CRC; chapter
+    "Pooling Effect Sizes", section "Pre-Calculated Effect Size Data"), random effects with REML
+    and the Knapp-Hartung adjustment on the 18 ThirdWave trials: g = 0.5771 [0.3782; 0.7760],
+    t = 6.12, tau^2 = 0.0820, Q = 45.50. Reproducing these checks the standard errors
+    recovered from the printed confidence intervals."""
+    tw = _thirdwave()
+    res = meta_analysis(tw["g"], sei=_sei(tw["lb"], tw["ub"]), method="REML", test="knha")
+    assert [round(x, 4) for x in (res.estimate, res.ci_lb, res.ci_ub, res.tau2)] == [
+        0.5771, 0.3782, 0.7760, 0.0820,
+    ]  # fmt: skip
+    assert round(res.tval, 2) == 6.12 and round(res.qe, 2) == 45.50 and res.k == 18
+
+
+def test_harrer_2021_thirdwave_egger() -> None:
+    """Harrer et al. (2021, chapter "Publication Bias", section "Egger's Regression Test")
+    regress g/SE on 1/SE by ordinary least squares (Egger et al. 1997) for the ThirdWave trials:
+    intercept 4.1111 (SE 0.8790, t = 4.677, p = 0.000252) and slope -0.3407 (SE 0.1837,
+    t = -1.855, p = 0.082140), 16 df. That regression is model "lm" here with the roles
+    swapped: Egger's intercept is our slope on sei and Egger's slope our intercept (the limit
+    estimate). The inputs are rounded to 4 decimals, so each printed value must lie within half
+    its last digit plus the first-order effect of that rounding (at most 2.6e-3 for the slope,
+    1.9e-6 for its p-value, 4.3e-4 for the intercept's p-value)."""
+    tw = _thirdwave()
+
+    def fields(g: np.ndarray, lb: np.ndarray, ub: np.ndarray) -> np.ndarray:
+        r = egger_test(g, sei=_sei(lb, ub), model="lm")
+        t_intercept = r.intercept / r.intercept_se
+        values = [r.slope, r.slope_se, r.statistic, r.pval, r.intercept, r.intercept_se]
+        return np.array([*values, t_intercept, r.intercept_pval])
+
+    ours = fields(tw["g"], tw["lb"], tw["ub"])
+    res = egger_test(tw["g"], sei=_sei(tw["lb"], tw["ub"]), model="lm")
+    assert (res.model, res.df, res.k) == ("lm", 16.0, 18)
+    printed = np.array([4.1111, 0.8790, 4.677, 0.000252, -0.3407, 0.1837, -1.855, 0.082140])
+    half_digit = np.array([5e-5, 5e-5, 5e-4, 5e-7, 5e-5, 5e-5, 5e-4, 5e-7])
+    bound = _rounding_bound(fields, tw["g"], tw["lb"], tw["ub"])
+    assert np.all(np.abs(ours - printed) <= half_digit + bound), (ours, printed, bound)
+    # The same regression by ordinary least squares, as printed: y = g/SE on x = 1/SE.
+    sei = _sei(tw["lb"], tw["ub"])
+    design = np.column_stack([np.ones(18), 1.0 / sei])
+    coef, *_ = np.linalg.lstsq(design, tw["g"] / sei, rcond=None)
+    np.testing.assert_allclose(coef, [res.slope, res.intercept], rtol=RTOL_CLOSED_FORM)
+
+
+def test_harrer_2021_thirdwave_pet_peese() -> None:
+    """Harrer et al. (2021, chapter "Publication Bias", section "PET-PEESE") fit PET and PEESE
+    by weighted least squares (R's lm, weights 1/SE^2: model "lm" here) with the modified
+    standard error sqrt((n1 + n2)/(n1 n2)) of Pustejovsky and Rodgers (2019): PET's limit
+    estimate g = -1.35, significant at p < 0.10; PEESE's g = -0.44. The book then keeps PET,
+    because its one-sided rule uses PEESE only when PET's intercept is also positive."""
+    tw = _thirdwave()
+    sei_mod = np.sqrt((tw["n1"] + tw["n2"]) / (tw["n1"] * tw["n2"]))
+    res = pet_peese(tw["g"], sei=sei_mod)
+    assert round(res.pet.intercept, 2) == -1.35 and res.pet.intercept_pval < 0.10
+    assert round(res.peese.intercept, 2) == -0.44
+    assert (res.pet.model, res.pet.df) == ("lm", 16.0)
+
+
+def test_harrer_2021_thirdwave_pet_peese_one_sided_choice() -> None:
+    """Harrer et al. (2021) keep PET: its intercept (-1.35) is significant but negative, and
+    the test is one-sided in the direction of the expected (positive) effect. The default
+    two-sided test chooses PEESE on the same data."""
+    tw = _thirdwave()
+    sei_mod = np.sqrt((tw["n1"] + tw["n2"]) / (tw["n1"] * tw["n2"]))
+    one_sided = pet_peese(tw["g"], sei=sei_mod, alternative="greater")
+    assert one_sided.selected == "PET"
+    assert one_sided.pet_pval == pytest.approx(1 - one_sided.pet.intercept_pval / 2)
+    assert pet_peese(tw["g"], sei=sei_mod).selected == "PEESE"
+    positive = pet_peese(-tw["g"], sei=sei_mod, alternative="greater")
+    assert positive.selected == "PEESE"
+    assert positive.pet_pval == pytest.approx(positive.pet.intercept_pval / 2)
+    with pytest.raises(InputError, match="alternative='left' is not known"):
+        pet_peese(tw["g"], sei=sei_mod, alternative="left")

@@ -27,7 +27,7 @@ from metasift.stats._bias_common import (
 from metasift.stats._bias_failsafe import FailSafeNResult, fail_safe_n
 from metasift.stats._bias_trimfill import TrimFillResult, trim_and_fill
 from metasift.stats._format import fmt, html, one_row, with_notes
-from metasift.stats._validate import effect_arrays
+from metasift.stats._validate import check_known, effect_arrays
 from metasift.stats.batch import check_options
 from metasift.stats.metareg import MetaRegressionResult
 
@@ -394,7 +394,8 @@ class PetPeeseResult:
     Attributes
     ----------
     selected : {"PET", "PEESE"}
-        PEESE when PET's intercept differs from 0 at ``alpha``, else PET.
+        PEESE when PET's intercept differs from 0 at ``alpha`` (in the direction of
+        ``alternative``), else PET.
     estimate, se, pval, ci_lb, ci_ub : float
         The selected intercept, its standard error, p-value and confidence interval.
     pet, peese : EggerResult
@@ -405,6 +406,10 @@ class PetPeeseResult:
         Number of studies.
     notes : tuple of str
         Facts a reader must know.
+    alternative : {"two-sided", "greater", "less"}
+        The alternative hypothesis of PET's test.
+    pet_pval : float
+        PET's p-value under ``alternative`` (the one the choice used).
     """
 
     selected: str
@@ -418,6 +423,8 @@ class PetPeeseResult:
     alpha: float
     k: int
     notes: tuple[str, ...] = ()
+    alternative: str = "two-sided"
+    pet_pval: float = float("nan")
 
     def to_frame(self) -> Any:
         """Rows PET, PEESE and the selected one: intercept, se, pval, ci_lb, ci_ub."""
@@ -433,7 +440,8 @@ class PetPeeseResult:
     def summary(self) -> str:
         """Both regressions and the choice between them."""
         lines = [
-            f"PET-PEESE (k = {self.k}; alpha = {self.alpha:g}): {self.selected} selected",
+            f"PET-PEESE (k = {self.k}; alpha = {self.alpha:g}, {self.alternative}): "
+            f"{self.selected} selected",
             f"PET   intercept = {fmt(self.pet.intercept)}, p = {fmt(self.pet.intercept_pval)}",
             f"PEESE intercept = {fmt(self.peese.intercept)}, p = {fmt(self.peese.intercept_pval)}",
             f"estimate = {fmt(self.estimate)} (CI: {fmt(self.ci_lb)} to {fmt(self.ci_ub)})",
@@ -454,6 +462,7 @@ def pet_peese(
     sei: ArrayLike | None = None,
     slab: Sequence[Any] | ArrayLike | None = None,
     alpha: float = 0.05,
+    alternative: str = "two-sided",
     model: str = "lm",
     method: str = "REML",
     test: str = "z",
@@ -466,7 +475,11 @@ def pet_peese(
     yi, vi, sei, slab
         As in :func:`egger_test`.
     alpha : float
-        Significance level of the test of PET's intercept (two-sided).
+        Significance level of the test of PET's intercept.
+    alternative : {"two-sided", "greater", "less"}
+        Alternative hypothesis of that test: "greater" (or "less") when the effects are
+        expected to be positive (negative), so that PEESE is chosen only for a significant
+        intercept of that sign.
     model : {"lm", "rma"}
         "lm" (default): weighted least squares with a multiplicative dispersion term, as
         Stanley and Doucouliagos; "rma": mixed-effects meta-regressions with ``method`` and
@@ -495,8 +508,9 @@ def pet_peese(
     intercept differs significantly from 0 there is a genuine effect, and PEESE's intercept,
     less biased then, is the estimate; otherwise PET's intercept is. metafor documents the
     same rule with ``regtest(model="lm", predictor="sei")`` and ``predictor="vi"``. Stanley
-    and Doucouliagos judge PET one-sided at 5%; ``alpha=0.10`` gives that two-sided test
-    when the effect is positive.
+    and Doucouliagos test PET's intercept one-sided in the direction of the expected effect
+    (``alternative="greater"`` for positive effects); the one-sided p-value is half the
+    two-sided one when the intercept has that sign and one minus that otherwise.
 
     Examples
     --------
@@ -516,7 +530,9 @@ def pet_peese(
         _egger(y, v, labels, predictor=p, model=model, method=method, test=test, level=level)
         for p in ("sei", "vi")
     )
-    chosen = peese if pet.intercept_pval < alpha else pet
+    check_known("alternative", alternative, ("two-sided", "greater", "less"))
+    pet_pval = _one_sided(pet.intercept, pet.intercept_pval, alternative)
+    chosen = peese if pet_pval < alpha else pet
     return PetPeeseResult(
         selected="PEESE" if chosen is peese else "PET",
         estimate=chosen.intercept,
@@ -529,4 +545,14 @@ def pet_peese(
         alpha=alpha,
         k=y.size,
         notes=notes,
+        alternative=alternative,
+        pet_pval=pet_pval,
     )
+
+
+def _one_sided(estimate: float, p_two_sided: float, alternative: str) -> float:
+    """The p-value of a symmetric (z or t) test under ``alternative``."""
+    if alternative == "two-sided":
+        return p_two_sided
+    in_direction = estimate > 0 if alternative == "greater" else estimate < 0
+    return p_two_sided / 2.0 if in_direction else 1.0 - p_two_sided / 2.0
