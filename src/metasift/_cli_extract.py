@@ -14,7 +14,8 @@ from metasift import _cli_common as _cli
 __all__ = ["extract_app"]
 
 extract_app = typer.Typer(
-    help="Data extraction: workbooks, conflicts, adjudication, the analysable table.\n\n"
+    help="Data extraction: workbooks or CSV folders, conflicts, adjudication, the analysable "
+    "table.\n\n"
     "Example: `metasift extract export ann.xlsx --extractor ann`",
     no_args_is_help=True,
 )
@@ -26,11 +27,14 @@ Extractor = Annotated[str, typer.Option("--extractor", help="Your name.")]
 @extract_app.command("export")
 @_cli.handles_errors
 def extract_export(
-    path: Annotated[Path, typer.Argument(help="Workbook to write (.xlsx).")],
+    path: Annotated[
+        Path, typer.Argument(help="Workbook to write (.xlsx), or a folder for one CSV per table.")
+    ],
     extractor: Extractor,
     folder: Folder = Path("."),
 ) -> None:
-    """Write your extraction workbook: one tab per table, drop-down lists, instructions.
+    """Write your extraction workbook: one tab per table, drop-down lists, instructions
+    (or, for a path without a suffix, a folder with one CSV file per table and README.txt).
 
     Example: `metasift extract export ann.xlsx --extractor ann`
     """
@@ -42,11 +46,12 @@ def extract_export(
 @extract_app.command("import")
 @_cli.handles_errors
 def extract_import(
-    path: Annotated[Path, typer.Argument(help="Filled workbook (.xlsx).")],
+    path: Annotated[Path, typer.Argument(help="Filled workbook (.xlsx) or CSV folder.")],
     extractor: Extractor,
     folder: Folder = Path("."),
 ) -> None:
-    """Import your filled workbook; a bad row anywhere means nothing is recorded.
+    """Import your filled workbook or CSV folder; a bad row anywhere means nothing is
+    recorded.
 
     Example: `metasift extract import ann.xlsx --extractor ann`
     """

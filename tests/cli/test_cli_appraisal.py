@@ -168,3 +168,22 @@ def test_extraction_through_the_cli(tmp_path: Path, database_url: str) -> None:
         "extract", "import", str(tmp_path / "nope.xlsx"), "--extractor", "ann", *folder, code=1
     )
     assert "does not exist" in out
+
+
+def test_extraction_csv_folder_through_the_cli(tmp_path: Path) -> None:
+    changes = {"[classification]\n[risk_of_bias]\n[characteristics]\n[outcomes]\n": SECTIONS}
+    write_protocol(tmp_path, "", **changes)
+    folder = ["-C", str(tmp_path)]
+    run("study", "add", "Two 2015", *folder)
+    sheet = tmp_path / "ann"
+    run("extract", "export", str(sheet), "--extractor", "ann", *folder)
+    # The exported characteristics file has a row for the study, with the review's id.
+    review_id = (sheet / "characteristics.csv").read_text("utf-8-sig").splitlines()[1].split(",")[0]
+    rows = [f"{review_id},ann,Two 2015,{a},{r},{n}" for a, r, n in STUDIES["Two 2015"]["arms"]]
+    arms = "\n".join(["review_id,extractor,study,arm,role,n_randomised", *rows]) + "\n"
+    (sheet / "arms.csv").write_text(arms, encoding="utf-8")
+    out = run("extract", "import", str(sheet), "--extractor", "ann", *folder)
+    assert "3 rows: 4 fields recorded, 0 unchanged" in out
+    (sheet / "arms.csv").write_text(arms.replace("control", "placebo"), encoding="utf-8")
+    out = run("extract", "import", str(sheet), "--extractor", "ann", *folder, code=1)
+    assert "arms row 3" in out and "nothing was imported" in out

@@ -5,6 +5,7 @@ checked against a direct computation from the formulas."""
 
 from __future__ import annotations
 
+import csv
 import math
 from pathlib import Path
 from typing import Any
@@ -327,3 +328,69 @@ def test_events_give_odds_ratios(tmp_path: Path) -> None:
         assert data.loc[study, "vi"] == pytest.approx(
             1 / a + 1 / b + 1 / c + 1 / d, rel=RTOL_CLOSED_FORM
         )
+
+
+def _csv_rows(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.reader(handle))
+
+
+def _write_csv_rows(path: Path, rows: list[list[str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+
+
+def test_extraction_csv_folders_round_trip(tmp_path: Path) -> None:
+    folder = tmp_path / "review"
+    write_protocol(
+        folder,
+        "",
+        **{"[classification]\n[risk_of_bias]\n[characteristics]\n[outcomes]\n": SECTIONS},
+    )
+    with Review.open(folder) as review:
+        for label in [*STUDIES, "Effect 2021", "Asked 2018"]:
+            review.add_study(label)
+        _extract(review, "ann")
+        with pytest.raises(InputError, match=r"a \.xlsx workbook or a folder"):
+            review.export_extraction_sheet("ann", tmp_path / "ann.csv")
+        sheet = review.export_extraction_sheet("ann", tmp_path / "ann")
+        tables = ["characteristics", "arms", "values", "effects", "availability"]
+        assert sorted(p.name for p in sheet.iterdir()) == sorted(
+            ["README.txt", *[f"{t}.csv" for t in tables]]
+        )
+        assert "role: intervention, control" in (sheet / "README.txt").read_text("utf-8")
+        characteristics = {r[2]: r[3:] for r in _csv_rows(sheet / "characteristics.csv")}
+        assert characteristics["Two 2015"] == ["UK", "12", "yes"]
+        assert characteristics["Asked 2018"] == ["", "", ""]
+        again = review.import_extraction_sheet("ann", sheet)
+        assert again.written == 0 and again.unchanged > 0
+        ben = tmp_path / "ben"
+        ben.mkdir()
+        for table in tables:
+            rows = _csv_rows(sheet / f"{table}.csv")
+            _write_csv_rows(
+                ben / f"{table}.csv", [rows[0], *[[r[0], "ben", *r[2:]] for r in rows[1:]]]
+            )
+        result = review.import_extraction_sheet("ben", ben)
+        assert result.written == again.unchanged
+        assert review.extraction_conflicts().empty
+        table = review.extraction_table("personal_recovery").data.set_index("study")
+        for study, (yi, _) in expected().items():
+            assert table.loc[study, "yi"] == pytest.approx(yi, rel=RTOL_CLOSED_FORM)
+        # Row-level errors by file and row, and nothing recorded.
+        values = _csv_rows(ben / "values.csv")
+        values[1][values[0].index("mean")] = "abc"
+        _write_csv_rows(ben / "values.csv", values)
+        arms = _csv_rows(ben / "arms.csv")
+        arms[2][2] = "Nobody 1999"
+        _write_csv_rows(ben / "arms.csv", arms)
+        before = len(review.extraction_status())
+        with pytest.raises(InputError) as error:
+            review.import_extraction_sheet("ben", ben)
+        message = str(error.value)
+        assert "2 problem(s)" in message and "nothing was imported" in message
+        assert "values row 2" in message and "'abc': a number is needed" in message
+        assert "arms row 3: study 'Nobody 1999'" in message
+        assert len(review.extraction_status()) == before
+        with pytest.raises(InputError, match="holds none of the sheet's files"):
+            review.import_extraction_sheet("ben", tmp_path)

@@ -4,10 +4,15 @@ A protocol edit must not orphan what was recorded: a reviewer with decisions rem
 the team, a stage with decisions removed, an exclusion reason in use removed from its
 stage's list, a database with imported records removed or given another kind, balanced
 assignments that the new settings would drop, or an accepted pre-screening exclusion that
-the new years or languages no longer propose. Each problem is reported with what to do.
+the new years or languages no longer propose. The same holds for the study-level values of
+classification, risk of bias and extraction: a coder with values removed from the coders, a
+facet, category, risk-of-bias tool or domain, characteristics field, choice or outcome with
+values removed. Each problem is reported with what to do.
 """
 
 from __future__ import annotations
+
+import json
 
 from sqlalchemy import Connection, func, select
 
@@ -22,8 +27,11 @@ from metasift.review._schema import (
     Reviewer,
     Source,
     StageEvent,
+    StudyEvent,
 )
 from metasift.review._state import record_states
+from metasift.review.appraisal import LIMITATION
+from metasift.review.appraisal_tools import BUILTIN_TOOLS, custom_tool
 from metasift.review.protocol import STAGES, Protocol
 
 __all__ = ["check_orphans"]
@@ -40,6 +48,7 @@ def _people(conn: Connection, protocol: Protocol) -> list[str]:
         (Retrieval.reviewer_id, "retrieval notes"),
         (StageEvent.reviewer_id, "stage closings"),
         (DedupReview.reviewer_id, "duplicate decisions"),
+        (StudyEvent.reviewer_id, "study values (classification, risk of bias, extraction)"),
     )
     for column, what in tables:
         query = (
@@ -170,10 +179,121 @@ def _prefilter(conn: Connection, protocol: Protocol) -> list[str]:
     ]
 
 
+_SECTIONS = {
+    "classification": "classification",
+    "appraisal": "risk_of_bias",
+    "extraction": "characteristics",
+}
+_OUTCOME_TABLES = ("outcome", "value", "effect", "availability")
+
+
+def _study_coders(conn: Connection, protocol: Protocol) -> list[str]:
+    """Team members whose own (not consensus) values would no longer be shown."""
+    problems = []
+    query = (
+        select(StudyEvent.kind, Reviewer.name, func.count())
+        .join(Reviewer, Reviewer.id == StudyEvent.reviewer_id)
+        .where(StudyEvent.consensus.is_(False))
+        .group_by(StudyEvent.kind, Reviewer.name)
+    )
+    for kind, name, n in conn.execute(query).all():
+        section = _SECTIONS[kind]
+        if name in protocol.team.reviewers and name not in protocol.coders(section):
+            problems.append(
+                f"{section}.coders: {name!r} has {n} {kind} values but is no longer a coder; "
+                "add the name back"
+            )
+    return problems
+
+
+def _appraisal_item(protocol: Protocol, item: str) -> tuple[str, str] | None:
+    tool_key, _, domain = item.partition(":")
+    spec = protocol.risk_of_bias.tools.get(tool_key)
+    if spec is None and tool_key not in BUILTIN_TOOLS:
+        return f"risk_of_bias.tools: the tool {tool_key!r} was removed", "put its table back"
+    # A change of tool is allowed (items carry the tool's key, so they never mix); what
+    # must stay is the definition of every tool and domain that was judged.
+    tool = custom_tool(tool_key, spec.domains) if spec else BUILTIN_TOOLS[tool_key]
+    if domain != LIMITATION and domain not in {d.key for d in tool.domains}:
+        return f"risk_of_bias: the domain {domain!r} of the tool {tool_key!r} was removed", (
+            "put it back"
+        )
+    return None
+
+
+def _study_item(protocol: Protocol, kind: str, item: str) -> tuple[str, str] | None:
+    """What removed the meaning of an item and what to do, or None while it has one."""
+    if kind == "classification":
+        if item not in protocol.classification.facets:
+            return f"classification.facets: {item!r} was removed", "put its table back"
+        return None
+    if kind == "appraisal":
+        return _appraisal_item(protocol, item)
+    parts = item.split("|")
+    if parts[0] == "characteristics" and parts[-1] not in protocol.characteristics.fields:
+        return f"characteristics.fields: {parts[-1]!r} was removed", "put its table back"
+    if parts[0] in _OUTCOME_TABLES and parts[1] not in protocol.outcomes:
+        return f"outcomes: {parts[1]!r} was removed", "put its [outcomes] table back"
+    return None
+
+
+def _study_items(conn: Connection, protocol: Protocol) -> list[str]:
+    """Facets, tools, domains, form fields and outcomes removed although they have values."""
+    counts: dict[tuple[str, str], list[int]] = {}
+    query = select(
+        StudyEvent.kind, StudyEvent.item, func.count(), func.count(StudyEvent.study_id.distinct())
+    ).group_by(StudyEvent.kind, StudyEvent.item)
+    for kind, item, n, studies in conn.execute(query).all():
+        cause = _study_item(protocol, kind, item)
+        if cause is not None:
+            # The fields and arms of one outcome share one cause: report it once.
+            total = counts.setdefault(cause, [0, 0])
+            total[0] += n
+            total[1] = max(total[1], studies)
+    return [
+        f"{what} but has {n} recorded values in {s} or more studies; {fix}"
+        for (what, fix), (n, s) in counts.items()
+    ]
+
+
+def _study_choices(conn: Connection, protocol: Protocol) -> list[str]:
+    """Categories of a facet and choices of a form field in use but no longer listed."""
+    listed = {
+        ("classification", f): (f"classification.facets.{f}.categories", spec.categories)
+        for f, spec in protocol.classification.facets.items()
+    }
+    listed |= {
+        ("extraction", f"characteristics|{f}"): (
+            f"characteristics.fields.{f}.choices",
+            spec.choices,
+        )
+        for f, spec in protocol.characteristics.fields.items()
+        if spec.type == "choice"
+    }
+    query = (
+        select(StudyEvent.kind, StudyEvent.item, StudyEvent.value, func.count())
+        .where(StudyEvent.item.in_([item for _, item in listed]))
+        .group_by(StudyEvent.kind, StudyEvent.item, StudyEvent.value)
+    )
+    problems = []
+    for kind, item, raw, n in conn.execute(query).all():
+        if (kind, item) not in listed:
+            continue
+        where, allowed = listed[kind, item]
+        value = json.loads(raw)
+        if value is not None and value not in allowed:
+            problems.append(
+                f"{where}: {value!r} is used by {n} values but is no longer listed; put it back"
+            )
+    return problems
+
+
 def check_orphans(conn: Connection, protocol: Protocol, source: str) -> None:
     """Raise an :class:`InputError` listing every recorded item the protocol orphans."""
     problems = _people(conn, protocol) + _stages(conn, protocol) + _sources(conn, protocol)
     problems += _prefilter(conn, protocol)
+    problems += _study_coders(conn, protocol) + _study_items(conn, protocol)
+    problems += _study_choices(conn, protocol)
     if problems:
         raise InputError(
             f"{source} no longer matches what is recorded; nothing was changed:\n  "

@@ -1,7 +1,7 @@
 """Offline extraction: an XLSX workbook per extractor with one tab per table
 (characteristics, arms, values, effects, availability), drop-down lists and instructions,
-read back with every problem reported by tab and row and nothing written unless the whole
-workbook is valid.
+or a folder with one CSV file per table and a README.txt, read back with every problem
+reported by table and row and nothing written unless the whole sheet is valid.
 
 Each row carries the review's identifier and the extractor, so that a workbook from
 another review or another extractor is refused. Only the extractor's own values are
@@ -10,6 +10,7 @@ written into the workbook (extraction stays blind).
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import zipfile
 from collections.abc import Callable
@@ -74,7 +75,9 @@ _PREFIX = {
 }
 
 
-def _rows(review: Review, extractor: str, tab: str, own: dict) -> list[list[Any]]:
+def _rows(
+    review: Review, extractor: str, tab: str, own: dict[tuple[str, str], Any]
+) -> list[list[Any]]:
     """The extractor's current values of one tab: one row per study and key (arm,
     outcome); outcome-level fields (instrument, ...) are repeated on each value row."""
     names = [n for n in _columns(review)[tab] if n not in ("arm", "outcome")]
@@ -96,13 +99,20 @@ def _rows(review: Review, extractor: str, tab: str, own: dict) -> list[list[Any]
 
 
 def export_extraction_sheet(review: Review, extractor: str, path: str | Path) -> Path:
-    """Write ``extractor``'s extraction workbook (XLSX) with their values filled in."""
+    """Write ``extractor``'s extraction sheet with their values filled in: an XLSX workbook
+    (``path`` ending in .xlsx) or a folder with one CSV file per table (``path`` without a
+    suffix)."""
     target = Path(path)
-    if target.suffix.lower() != ".xlsx":
-        raise InputError(f"path {str(target)!r}: an extraction workbook is .xlsx")
+    if target.suffix.lower() not in (".xlsx", ""):
+        raise InputError(
+            f"path {str(target)!r}: an extraction sheet is a .xlsx workbook or a folder "
+            "(a path without a suffix) for one CSV file per table"
+        )
     if extractor not in review.protocol.coders("characteristics"):
         raise InputError(f"{extractor!r} is not an extractor of [characteristics]")
     own = _own(review, extractor)
+    if not target.suffix:
+        return _export_csv(review, extractor, target, own)
     book = Workbook()
     about = book.active
     assert about is not None
@@ -126,10 +136,36 @@ def export_extraction_sheet(review: Review, extractor: str, path: str | Path) ->
     return target
 
 
+def _csv_cell(value: Any) -> Any:
+    # Flags are written as the words the import reads back, not Python's True / False.
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "" if value is None else value
+
+
+def _export_csv(
+    review: Review, extractor: str, folder: Path, own: dict[tuple[str, str], Any]
+) -> Path:
+    """One CSV file per table (UTF-8 with a byte-order mark, which spreadsheets need to
+    read it as UTF-8) and README.txt with the instructions and the allowed values."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lists = [f"{name}: {', '.join(make(review))}" for name, make in _LISTS.items()]
+    text = [*_instructions(review, extractor), "", "Allowed values:", *lists]
+    (folder / "README.txt").write_text("\n".join(text) + "\n", encoding="utf-8")
+    for tab, names in _columns(review).items():
+        with (folder / f"{tab}.csv").open("w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow([*_KEYS, *names])
+            for row in _rows(review, extractor, tab, own):
+                writer.writerow([review.review_id, extractor, *map(_csv_cell, row)])
+    return folder
+
+
 def _instructions(review: Review, extractor: str) -> list[str]:
     return [
-        f"Extraction workbook of {extractor} for '{review.protocol.review.title}'.",
-        "One tab per table; add rows as needed, one row per study (and arm, outcome).",
+        f"Extraction sheet of {extractor} for '{review.protocol.review.title}'.",
+        "One tab (or CSV file) per table; add rows as needed, one row per study (and arm, "
+        "outcome).",
         "arms: role is intervention or control. values: give n and mean with sd, se or "
         "ci_lb/ci_ub, or median with q1/q3 or minimum/maximum, or events; change = yes for "
         "change scores; direction is the direction of the study's scale (higher/lower is "
@@ -180,7 +216,36 @@ def _text(value: Any) -> Any:
     return value
 
 
+def _table(rows: list[list[Any]]) -> list[dict[str, Any]]:
+    """Rows as dicts by lower-case header, blank rows left out."""
+    header = [str(h or "").strip().lower() for h in (rows[0] if rows else [])]
+    return [
+        dict(zip(header, row, strict=False))
+        for row in rows[1:]
+        if any(v not in (None, "") for v in row)
+    ]
+
+
+def _read_csv(folder: Path) -> dict[str, list[dict[str, Any]]]:
+    tabs = {}
+    for tab in ("characteristics", *TABS):
+        path = folder / f"{tab}.csv"
+        if path.is_file():
+            try:
+                with path.open(encoding="utf-8-sig", newline="") as handle:
+                    rows = [[_text(v) for v in row] for row in csv.reader(handle)]
+            except (UnicodeDecodeError, csv.Error) as error:
+                raise InputError(f"{path.name} is not a readable UTF-8 CSV file: {error}") from None
+            tabs[tab] = _table(rows)
+    if not tabs:
+        names = ", ".join(f"{t}.csv" for t in ("characteristics", *TABS))
+        raise InputError(f"folder {str(folder)!r} holds none of the sheet's files ({names})")
+    return tabs
+
+
 def _read(path: Path) -> dict[str, list[dict[str, Any]]]:
+    if path.is_dir():
+        return _read_csv(path)
     if not path.is_file():
         raise InputError(f"workbook {str(path)!r} does not exist")
     try:
@@ -191,13 +256,9 @@ def _read(path: Path) -> dict[str, list[dict[str, Any]]]:
     for tab in ("characteristics", *TABS):
         if tab not in book.sheetnames:
             continue
-        table = [[_text(v) for v in row] for row in book[tab].iter_rows(values_only=True)]
-        header = [str(h or "").strip().lower() for h in (table[0] if table else [])]
-        tabs[tab] = [
-            dict(zip(header, row, strict=False))
-            for row in table[1:]
-            if any(v not in (None, "") for v in row)
-        ]
+        tabs[tab] = _table(
+            [[_text(v) for v in row] for row in book[tab].iter_rows(values_only=True)]
+        )
     book.close()
     return tabs
 
@@ -217,13 +278,18 @@ def _items(review: Review, tab: str, row: dict[str, Any]) -> dict[str, Any]:
             protocol, outcome, given.get("yi"), given.get("vi"), given.get("measure", "SMD")
         )
     return extraction.availability_items(
-        protocol, outcome, given.get("status", ""), given.get("requested_on"), given.get("reply")
+        protocol,
+        outcome,
+        given.get("status", ""),
+        given.get("requested_on"),
+        given.get("reply") or "",
     )
 
 
 def import_extraction_sheet(review: Review, extractor: str, path: str | Path) -> ExtractionImport:
-    """Import a filled workbook: every row of every tab is checked first; one problem means
-    nothing is recorded and the error lists the problems by tab and row."""
+    """Import a filled workbook (.xlsx) or CSV folder: every row of every table is checked
+    first; one problem means nothing is recorded and the error lists the problems by table
+    and row."""
     target = Path(path)
     if extractor not in review.protocol.coders("characteristics"):
         raise InputError(f"{extractor!r} is not an extractor of [characteristics]")
