@@ -13,31 +13,13 @@ import rispy
 
 from metasift.errors import InputError
 from metasift.records._bibtex import write_bibtex
-from metasift.records._model import ImportResult
+from metasift.records._model import RECORD_COLUMNS, ImportResult
 from metasift.records._tagged import RIS_TYPES
 
 __all__ = ["CSV_COLUMNS", "records_to_text", "write_records"]
 
 #: Columns of the CSV written by :func:`write_records` (list fields joined with ``"; "``).
-CSV_COLUMNS: tuple[str, ...] = (
-    "record_id",
-    "title",
-    "abstract",
-    "authors",
-    "year",
-    "journal",
-    "volume",
-    "issue",
-    "pages_start",
-    "pages_end",
-    "doi",
-    "pmid",
-    "issn",
-    "keywords",
-    "language",
-    "publication_type",
-    "database",
-)
+CSV_COLUMNS: tuple[str, ...] = RECORD_COLUMNS[: RECORD_COLUMNS.index("database") + 1]
 _FORMATS = {".ris": "ris", ".csv": "csv", ".bib": "bibtex", ".bibtex": "bibtex", ".txt": "ris"}
 _TYPE_CODES = {name: code for code, name in reversed(list(RIS_TYPES.items()))}
 
