@@ -119,7 +119,13 @@ def extract_availability(folder: Folder = Path("."), as_json: AsJson = False) ->
 def extract_table(
     outcome: Annotated[str, typer.Argument(help="Outcome of review.toml.")],
     measure: Annotated[str, typer.Option(help="SMD, MD, OR, RR or RD.")] = "SMD",
-    multi_arm: Annotated[str | None, typer.Option(help="combine or split.")] = None,
+    multi_arm: Annotated[
+        str | None, typer.Option(help="combine or split (default: [analysis] multi_arm).")
+    ] = None,
+    effects: Annotated[
+        str | None,
+        typer.Option(help="arms or reported: which a study's effect comes from first."),
+    ] = None,
     output: Annotated[Path | None, typer.Option(help="Also write the table as CSV.")] = None,
     folder: Folder = Path("."),
     as_json: AsJson = False,
@@ -130,7 +136,7 @@ def extract_table(
     Example: `metasift extract table personal_recovery --output output/personal.csv`
     """
     with _cli._review(folder) as review:
-        result = review.extraction_table(outcome, measure, multi_arm)
+        result = review.extraction_table(outcome, measure, multi_arm, effects)
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
         result.data.to_csv(output, index=False)
@@ -141,3 +147,52 @@ def extract_table(
     console.print(_cli._table(result.data, result.summary().splitlines()[0]))
     if len(result.checks):
         console.print(_cli._table(result.checks, "Checks before pooling"))
+
+
+@extract_app.command("settle")
+@_cli.handles_errors
+def extract_settle(
+    outcome: Annotated[str, typer.Argument(help="Outcome of review.toml.")],
+    by: Annotated[str, typer.Option("--by", help="Your name (a team member).")],
+    note: Annotated[str, typer.Option(help="A note on the decision.")] = "",
+    multi_arm: Annotated[
+        str | None, typer.Option(help="combine or split (default: [analysis] multi_arm).")
+    ] = None,
+    measure: Annotated[str, typer.Option(help="SMD, MD, OR, RR or RD.")] = "SMD",
+    folder: Folder = Path("."),
+    as_json: AsJson = False,
+) -> None:
+    """Record in the store how each multi-arm study's arms become the outcome's
+    comparisons (arms combined or control split, Handbook formula, inputs and results).
+
+    Example: `metasift extract settle personal_recovery --by dana --note "as planned"`
+    """
+    with _cli._review(folder) as review:
+        table = review.settle_multi_arm(outcome, by, note, measure=measure, multi_arm=multi_arm)
+    if as_json:
+        _cli._print_json(table)
+    else:
+        studies = table["study"].nunique()
+        _cli._console().print(_cli._table(table, f"{outcome}: {studies} multi-arm studies"))
+
+
+@extract_app.command("audit")
+@_cli.handles_errors
+def extract_audit(
+    outcome: Annotated[str, typer.Argument(help="Outcome of review.toml.")],
+    comparisons: Annotated[
+        bool, typer.Option("--comparisons", help="The settled comparisons, not the audit rows.")
+    ] = False,
+    folder: Folder = Path("."),
+    as_json: AsJson = False,
+) -> None:
+    """The settled multi-arm trail of an outcome, as stored.
+
+    Example: `metasift extract audit personal_recovery --comparisons --json`
+    """
+    with _cli._review(folder) as review:
+        table = review.multi_arm_audit(outcome, "comparisons" if comparisons else "audit")
+    if as_json:
+        _cli._print_json(table)
+    else:
+        _cli._console().print(_cli._table(table, f"{outcome}: settled multi-arm trail"))

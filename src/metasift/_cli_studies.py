@@ -33,6 +33,9 @@ Folder = _cli.Folder
 AsJson = _cli.AsJson
 By = Annotated[str, typer.Option("--by", help="The arbiter's name.")]
 Note = Annotated[str, typer.Option("--note", help="How the consensus was reached (required).")]
+Outcome = Annotated[
+    str | None, typer.Option("--outcome", help="Outcome (tools assessed per outcome: RoB 2).")
+]
 
 
 def _pairs(values: list[str], what: str) -> dict[str, str]:
@@ -162,31 +165,65 @@ def classify_agreement(
 @_cli.handles_errors
 def appraise_judge(
     study: Annotated[str, typer.Argument(help="Study label.")],
-    judgements: Annotated[list[str], typer.Argument(help="DOMAIN=JUDGEMENT, one or more.")],
     appraiser: Annotated[str, typer.Option("--appraiser", help="Your name.")],
-    support: Annotated[
-        list[str] | None, typer.Option("--support", help="DOMAIN=supporting text.")
+    judgements: Annotated[
+        list[str] | None, typer.Argument(help="DOMAIN=JUDGEMENT, none or more.")
     ] = None,
+    outcome: Outcome = None,
+    answer: Annotated[
+        list[str] | None,
+        typer.Option("--answer", "-a", help="QUESTION=ANSWER, e.g. 1.2=PY (Y PY PN N NI NA)."),
+    ] = None,
+    support: Annotated[
+        list[str] | None,
+        typer.Option("--support", help="DOMAIN=text (or QUESTION=, overall=, limitation=)."),
+    ] = None,
+    overall: Annotated[str | None, typer.Option(help="Your overall judgement.")] = None,
     limitation: Annotated[
         bool | None,
         typer.Option("--limitation/--no-limitation", help="A known important limitation."),
     ] = None,
     folder: Folder = Path("."),
 ) -> None:
-    """Record your domain judgements for a study, with supporting text.
+    """Record your signalling answers and domain judgements for a study (and outcome, for
+    RoB 2), with supporting text. A domain answered without a judgement gets the judgement
+    the tool's algorithm proposes; departing from it needs --support DOMAIN=why.
 
-    Example: `metasift appraise judge "Lee 2019" allocation_concealment=unclear
-    --support "allocation_concealment=not described" --appraiser ann`
+    Example: `metasift appraise judge "Lee 2019" --outcome personal_recovery -a 1.1=Y
+    -a 1.2=NI -a 1.3=N --appraiser ann`
     """
     with _cli._review(folder) as review:
         n = review.appraise(
             appraiser,
             study,
-            _pairs(judgements, "judgement"),
+            _pairs(judgements or [], "judgement"),
             _pairs(support or [], "support"),
             limitation,
+            outcome=outcome,
+            answers=_pairs(answer or [], "answer"),
+            overall=overall,
         )
-    _cli._console().print(f"{study}: {n} judgement(s) recorded for {appraiser}.")
+    where = f"{study} ({outcome})" if outcome else study
+    _cli._console().print(f"{where}: {n} value(s) recorded for {appraiser}.", markup=False)
+
+
+@appraise_app.command("questions")
+@_cli.handles_errors
+def appraise_questions(folder: Folder = Path("."), as_json: AsJson = False) -> None:
+    """The tool's domains and signalling questions with the answers each allows.
+
+    Example: `metasift appraise questions`
+    """
+    with _cli._review(folder) as review:
+        tool = review.appraisal_tool
+    rows = [
+        {"domain": d.key, "question": q.key, "text": q.text, "asked": q.condition or "always"}
+        | {"answers": " ".join(q.answers)}
+        for d in tool.domains
+        for q in d.questions
+    ]
+    columns = ["domain", "question", "text", "asked", "answers"]
+    _show(pd.DataFrame(rows, columns=columns), as_json, f"{tool.name}: signalling questions")
 
 
 @appraise_app.command("conflicts")
@@ -205,13 +242,17 @@ def appraise_conflicts(folder: Folder = Path("."), as_json: AsJson = False) -> N
 @_cli.handles_errors
 def appraise_resolve(
     study: Annotated[str, typer.Argument(help="Study label.")],
-    domain: Annotated[str, typer.Argument(help="Domain key, or 'limitation'.")],
+    domain: Annotated[
+        str, typer.Argument(help="Domain key, question (1.2), 'overall' or 'limitation'.")
+    ],
     judgement: Annotated[str, typer.Argument(help="Agreed judgement (yes/no for limitation).")],
     by: By,
     note: Note = "",
+    outcome: Outcome = None,
     folder: Folder = Path("."),
 ) -> None:
-    """Record the consensus judgement of a domain, with a note.
+    """Record the consensus judgement of a domain (or the answer to a signalling question,
+    or 'overall', or 'limitation'), with a note.
 
     Example: `metasift appraise resolve "Lee 2019" intention_to_treat low --by dana --note "ITT"`
     """
@@ -219,20 +260,22 @@ def appraise_resolve(
     if domain == "limitation":
         value = judgement.strip().lower() in ("yes", "true", "1")
     with _cli._review(folder) as review:
-        review.resolve_appraisal(study, domain, value, by, note)
+        review.resolve_appraisal(study, domain, value, by, note, outcome=outcome)
     _cli._console().print(f"{study}: {domain} = {judgement} (consensus, {by}).")
 
 
 @appraise_app.command("table")
 @_cli.handles_errors
-def appraise_table(folder: Folder = Path("."), as_json: AsJson = False) -> None:
+def appraise_table(
+    outcome: Outcome = None, folder: Folder = Path("."), as_json: AsJson = False
+) -> None:
     """Final judgements per study with the overall rating (AHRQ good/fair/poor for the
     modified Cochrane tool).
 
     Example: `metasift appraise table --json`
     """
     with _cli._review(folder) as review:
-        table = review.appraisal_table()
+        table = review.appraisal_table(outcome)
     _show(table, as_json, "Risk of bias")
 
 
@@ -240,15 +283,16 @@ def appraise_table(folder: Folder = Path("."), as_json: AsJson = False) -> None:
 @_cli.handles_errors
 def appraise_agreement(
     domain: Annotated[str | None, typer.Option(help="One domain (default: all).")] = None,
+    outcome: Outcome = None,
     folder: Folder = Path("."),
     as_json: AsJson = False,
 ) -> None:
-    """Agreement among appraisers before consensus, over studies x domains.
+    """Agreement among appraisers before consensus, over studies (x outcomes) x domains.
 
     Example: `metasift appraise agreement --domain allocation_concealment`
     """
     with _cli._review(folder) as review:
-        table = review.appraisal_agreement(domain).to_frame()
+        table = review.appraisal_agreement(domain, outcome=outcome).to_frame()
     _show(table, as_json, "Risk-of-bias agreement")
 
 
@@ -256,14 +300,16 @@ def appraise_agreement(
 @_cli.handles_errors
 def appraise_robvis(
     output: Annotated[Path | None, typer.Option(help="CSV path (default output/).")] = None,
+    outcome: Outcome = None,
     folder: Folder = Path("."),
 ) -> None:
-    """Write the final judgements in robvis' CSV layout.
+    """Write the final judgements in robvis' CSV layout (RoB 2: one outcome, or every
+    study and outcome).
 
     Example: `metasift appraise robvis --output rob.csv`
     """
     with _cli._review(folder) as review:
-        path = review.write_robvis(output)
+        path = review.write_robvis(output, outcome)
     _cli._console().print(f"Wrote {path}")
 
 
@@ -271,15 +317,16 @@ def appraise_robvis(
 @_cli.handles_errors
 def appraise_quality(
     facet: Annotated[str, typer.Argument(help="Classification facet.")],
+    outcome: Outcome = None,
     folder: Folder = Path("."),
     as_json: AsJson = False,
 ) -> None:
-    """Overall ratings counted per category of a facet.
+    """Overall ratings counted per category of a facet (RoB 2: of one outcome).
 
     Example: `metasift appraise quality setting`
     """
     with _cli._review(folder) as review:
-        table = review.quality_counts(facet).reset_index()
+        table = review.quality_counts(facet, outcome).reset_index()
     _show(table, as_json, f"Quality by {facet}")
 
 
@@ -290,6 +337,7 @@ def appraise_figure(
     kind: Annotated[str, typer.Option(help="traffic (per study) or summary (per domain).")] = (
         "traffic"
     ),
+    outcome: Outcome = None,
     folder: Folder = Path("."),
 ) -> None:
     """Draw the risk-of-bias figure of the settled judgements.
@@ -303,9 +351,10 @@ def appraise_figure(
     if kind not in ("traffic", "summary"):
         raise InputError(f"kind {kind!r}: use traffic or summary")
     with _cli._review(folder) as review:
-        frame = appraisal.robvis_frame(review.appraisal_table(), review.appraisal_tool)
+        tool = review.appraisal_tool
+        frame = appraisal.robvis_frame(review.appraisal_table(), tool, outcome)
     draw = rob_traffic_light if kind == "traffic" else rob_summary
-    figure = draw(frame, "Generic")
+    figure = draw(frame, "ROB2" if tool.key == "rob2" else "Generic")
     output.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(output, bbox_inches="tight")
     plt.close(figure)

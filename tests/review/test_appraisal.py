@@ -60,6 +60,20 @@ def test_ahrq_conversion_every_branch(values: str, limitation: bool, expected: s
     assert ahrq_quality(_judge(values), limitation) == expected
 
 
+def test_exactly_one_unclear_domain_is_fair() -> None:
+    """The rule reads "fair: one domain high, or two unclear, and no known important
+    limitation"; it does not name a single unclear domain. metasift rates it fair, as
+    docs/review.md states: one unclear domain is less doubt than the two the rule allows
+    for fair, and rating it poor would make a study with less doubt rank below one with
+    more. With a high domain, or a known important limitation, it is poor."""
+    for position in range(len(_DOMAINS)):
+        one = "l" * position + "u" + "l" * (len(_DOMAINS) - position - 1)
+        assert ahrq_quality(_judge(one)) == "fair", one
+        assert ahrq_quality(_judge(one), important_limitation=True) == "poor", one
+    assert ahrq_quality(_judge("uhlllll")) == "poor"
+    assert ahrq_quality(_judge("uulllll")) == "fair"  # the rule's "two unclear"
+
+
 def test_rob2_overall_algorithm() -> None:
     low = {f"d{i}": "low" for i in range(5)}
     assert rob2_overall(low) == "low"

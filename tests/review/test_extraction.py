@@ -255,11 +255,11 @@ def _fill_for(source: Path, target: Path, extractor: str) -> None:
     book.save(target)
 
 
-def test_extraction_sheets_round_trip(tmp_path: Path) -> None:
+def test_extraction_sheets_round_trip(tmp_path: Path, database_url: str) -> None:
     folder = tmp_path / "review"
     write_protocol(
         folder,
-        "",
+        database_url,
         **{"[classification]\n[risk_of_bias]\n[characteristics]\n[outcomes]\n": SECTIONS},
     )
     with Review.open(folder) as review:
@@ -340,11 +340,11 @@ def _write_csv_rows(path: Path, rows: list[list[str]]) -> None:
         csv.writer(handle).writerows(rows)
 
 
-def test_extraction_csv_folders_round_trip(tmp_path: Path) -> None:
+def test_extraction_csv_folders_round_trip(tmp_path: Path, database_url: str) -> None:
     folder = tmp_path / "review"
     write_protocol(
         folder,
-        "",
+        database_url,
         **{"[classification]\n[risk_of_bias]\n[characteristics]\n[outcomes]\n": SECTIONS},
     )
     with Review.open(folder) as review:

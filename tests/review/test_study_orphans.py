@@ -82,6 +82,10 @@ def _edits(original: str) -> dict[str, str]:
         "domain 'attrition' of the tool 'short' was removed but has 3 recorded": edit(
             '["Selection", "Attrition"]', '["Selection"]'
         ),
+        "tools.short.per_outcome: it was appraised per study but has 5 recorded": edit(
+            'domains = ["Selection", "Attrition"]\n',
+            'domains = ["Selection", "Attrition"]\nper_outcome = true\n',
+        ),
         "the tool 'short' was removed but has 5 recorded values": edit(
             'tool = "short"', 'tool = "modified_cochrane"'
         ).replace('[risk_of_bias.tools.short]\ndomains = ["Selection", "Attrition"]\n', ""),

@@ -7,8 +7,9 @@ Public names: :class:`Review` (a review folder and everything a team does in it)
 :func:`agreement`, :func:`cohen_kappa`, :func:`fleiss_kappa`, :func:`krippendorff_alpha`,
 :func:`percent_agreement` with :class:`AgreementResult` and :class:`Coefficient`; and
 :class:`PrismaFlow`; risk-of-bias tools (:class:`AppraisalTool`, :func:`appraisal_tool`,
-:func:`ahrq_quality`, :func:`rob2_overall`, :func:`custom_tool`) and the analysable table of
-an outcome (:func:`extraction_table`, :class:`ExtractionTable`).
+:func:`ahrq_quality`, :func:`rob2_overall`, :func:`custom_tool`), the RoB 2 signalling
+questions and domain algorithms (:class:`SignallingQuestion`, :func:`propose_judgement`) and
+the analysable table of an outcome (:func:`extraction_table`, :class:`ExtractionTable`).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from metasift.review.protocol import (
     load_protocol,
     parse_protocol,
 )
+from metasift.review.rob2 import SignallingQuestion, propose_judgement
 
 __all__ = [
     "BUILTIN_TOOLS",
@@ -58,6 +60,7 @@ __all__ = [
     "Protocol",
     "ProtocolError",
     "Review",
+    "SignallingQuestion",
     "ToolDomain",
     "agreement",
     "ahrq_quality",
@@ -70,6 +73,7 @@ __all__ = [
     "load_protocol",
     "parse_protocol",
     "percent_agreement",
+    "propose_judgement",
     "rob2_overall",
     "write_template",
 ]

@@ -21,6 +21,7 @@ from metasift.review._schema import (
     Assignment,
     Decision,
     DedupReview,
+    MultiArmAudit,
     PrefilterDecision,
     Resolution,
     Retrieval,
@@ -30,7 +31,7 @@ from metasift.review._schema import (
     StudyEvent,
 )
 from metasift.review._state import record_states
-from metasift.review.appraisal import LIMITATION
+from metasift.review.appraisal import LIMITATION, OVERALL, parse_item
 from metasift.review.appraisal_tools import BUILTIN_TOOLS, custom_tool
 from metasift.review.protocol import STAGES, Protocol
 
@@ -207,16 +208,23 @@ def _study_coders(conn: Connection, protocol: Protocol) -> list[str]:
 
 
 def _appraisal_item(protocol: Protocol, item: str) -> tuple[str, str] | None:
-    tool_key, _, domain = item.partition(":")
+    tool_key, outcome, domain, _ = parse_item(item)
     spec = protocol.risk_of_bias.tools.get(tool_key)
     if spec is None and tool_key not in BUILTIN_TOOLS:
         return f"risk_of_bias.tools: the tool {tool_key!r} was removed", "put its table back"
     # A change of tool is allowed (items carry the tool's key, so they never mix); what
-    # must stay is the definition of every tool and domain that was judged.
+    # must stay is the definition of every tool, domain and outcome that was judged.
     tool = custom_tool(tool_key, spec.domains) if spec else BUILTIN_TOOLS[tool_key]
-    if domain != LIMITATION and domain not in {d.key for d in tool.domains}:
+    if domain not in (LIMITATION, OVERALL) and domain not in {d.key for d in tool.domains}:
         return f"risk_of_bias: the domain {domain!r} of the tool {tool_key!r} was removed", (
             "put it back"
+        )
+    if outcome and outcome not in protocol.outcomes:
+        return f"outcomes: {outcome!r} was removed", "put its [outcomes] table back"
+    if spec is not None and bool(outcome) != spec.per_outcome:
+        how = "per outcome" if outcome else "per study"
+        return f"risk_of_bias.tools.{tool_key}.per_outcome: it was appraised {how}", (
+            "set per_outcome back"
         )
     return None
 
@@ -288,12 +296,23 @@ def _study_choices(conn: Connection, protocol: Protocol) -> list[str]:
     return problems
 
 
+def _multi_arm(conn: Connection, protocol: Protocol) -> list[str]:
+    """Settled multi-arm trails of an outcome removed from the protocol."""
+    query = select(MultiArmAudit.outcome, func.count()).group_by(MultiArmAudit.outcome)
+    return [
+        f"outcomes: {outcome!r} was removed but has {n} settled multi-arm trails; put its "
+        "[outcomes] table back"
+        for outcome, n in conn.execute(query).all()
+        if outcome not in protocol.outcomes
+    ]
+
+
 def check_orphans(conn: Connection, protocol: Protocol, source: str) -> None:
     """Raise an :class:`InputError` listing every recorded item the protocol orphans."""
     problems = _people(conn, protocol) + _stages(conn, protocol) + _sources(conn, protocol)
     problems += _prefilter(conn, protocol)
     problems += _study_coders(conn, protocol) + _study_items(conn, protocol)
-    problems += _study_choices(conn, protocol)
+    problems += _study_choices(conn, protocol) + _multi_arm(conn, protocol)
     if problems:
         raise InputError(
             f"{source} no longer matches what is recorded; nothing was changed:\n  "

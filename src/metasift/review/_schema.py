@@ -41,6 +41,7 @@ __all__ = [
     "DedupRun",
     "ImportProblem",
     "Meta",
+    "MultiArmAudit",
     "PrefilterDecision",
     "Record",
     "Resolution",
@@ -355,4 +356,28 @@ class StudyEvent(Base):
     reviewer_id: Mapped[int] = _reviewer_fk()
     consensus: Mapped[bool] = mapped_column(Boolean)
     origin: Mapped[str] = mapped_column(String(10), default="api")
+    created_at: Mapped[dt.datetime] = _when()
+
+
+class MultiArmAudit(Base):
+    """How the arms of a multi-arm study became the comparisons of one outcome, recorded
+    when someone settles it: the rule (combine or split), the audit rows (which arms, what
+    was done, the Cochrane Handbook section, inputs and result) and the comparisons with
+    the combined or split group sizes, means and SDs, as JSON. The latest record per
+    (outcome, study) counts."""
+
+    __tablename__ = "multi_arm_audits"
+    __table_args__ = (
+        CheckConstraint("how IN ('combine', 'split')", name="how"),
+        Index("ix_multi_arm_audits_outcome_study", "outcome", "study_id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(200))
+    study_id: Mapped[int] = mapped_column(Integer, ForeignKey("studies.id"))
+    how: Mapped[str] = mapped_column(String(10))
+    measure: Mapped[str] = mapped_column(String(10))
+    audit: Mapped[list[Any]] = mapped_column(JSON)
+    comparisons: Mapped[list[Any]] = mapped_column(JSON)
+    reviewer_id: Mapped[int] = _reviewer_fk()
+    note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = _when()

@@ -297,7 +297,13 @@ def stage_states(
     """:func:`record_states` as a table, one row per record, in record order."""
     states = record_states(conn, protocol, stage, only)
     rows = [asdict(states[r]) for r in sorted(states)]
-    return _frame(rows, list(RecordState.__dataclass_fields__))
+    frame = _frame(rows, list(RecordState.__dataclass_fields__))
+    # An empty table must still hold bool flags: pandas reads an empty object Series used
+    # as a mask as a list of column labels and would drop every column.
+    return frame.astype({name: bool for name in _FLAGS})
+
+
+_FLAGS = ("dbr", "deduplicated", "in_pool", "sought")
 
 
 def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:

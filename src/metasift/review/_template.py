@@ -94,7 +94,49 @@ database_url = ""
 [risk_of_bias]
 [characteristics]
 [outcomes]
+
 [analysis]
+# The analysis plan: `metasift run` meta-analyses every outcome of [outcomes] for all
+# studies and for each category of each subgroup facet, with these settings.
+measure = "SMD"                        # SMD, MD, ROM (means and SDs) or OR, RR, RD (events)
+smd_convention = "metafor"             # SMD: metafor (Hedges' g, exact J), revman5 or cma
+effects = "arms"                       # arms: computed from arm values (a study's own
+                                       # reported effect only when it has none);
+                                       # reported: a study's reported effects first
+method = "REML"                        # tau^2: REML, ML, DL, PM, EB, HE, HS, SJ, ... or EE
+test = "z"                             # z, or knha (Hartung-Knapp), or adhoc (HK, never
+                                       # narrower than z)
+prediction_interval = true
+level = 0.95
+i2 = "q"                               # q: I^2 = (Q - df) / Q (RevMan, R meta); tau2: metafor
+min_studies = 2                        # fewer comparisons in a cell: "not applicable"
+multi_arm = "combine"                  # combine the intervention arms, or split the control
+comparators = "together"               # together, or apart: every analysis is run within
+comparator_facet = "comparator"        # each category of this [classification.facets] facet
+# Subgroup facets of [classification.facets]: a list (pre-specified), or a table saying
+# which are post hoc, e.g. subgroups = {{ setting = "pre-specified", format = "post hoc" }}.
+# Left out: every facet, as pre-specified; [] for none.
+# subgroups = ["setting"]
+subgroup_tau2 = "separate"             # separate: tau^2 per subgroup; common: one shared
+
+[analysis.sensitivity]
+leave_one_out = true
+# A named set leaves out the studies whose "quality", facet or characteristics field has
+# one of the values listed ("" matches a study with no value):
+# [analysis.sensitivity.without_poor_quality]
+# exclude = {{ quality = ["poor"] }}
+# description = "Studies rated poor quality left out"
+
+[analysis.publication_bias]
+min_studies = 10                       # fewer comparisons: "not assessed"
+tests = ["egger", "begg", "trim_and_fill"]
+
+# Overrides for one outcome or for every outcome of a construct group ([outcomes] group);
+# only the keys given replace the plan's, e.g.
+# [analysis.outcomes.hospital_admission]
+# measure = "RR"
+# [analysis.groups."personal recovery"]
+# test = "knha"
 """
 
 

@@ -6,8 +6,9 @@ Three tools are built in:
 - ``"modified_cochrane"``: the reference review's modification of the Cochrane tool
   (seven domains judged low / unclear / high) with its conversion to the AHRQ quality
   rating good / fair / poor (:func:`ahrq_quality`);
-- ``"rob2"``: Cochrane RoB 2 for randomised trials, with its overall algorithm
-  (:func:`rob2_overall`);
+- ``"rob2"``: Cochrane RoB 2 for randomised trials, per study and outcome, with the
+  signalling questions and domain algorithms of :mod:`metasift.review.rob2` and its
+  overall algorithm (:func:`rob2_overall`);
 - ``"generic"``: robvis' generic template, whose domains the team names.
 
 A team defines its own tool in ``review.toml`` (``[risk_of_bias.tools.NAME]``); it is
@@ -18,8 +19,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from metasift.errors import InputError
+from metasift.review.rob2 import ROB2_QUESTIONS, SignallingQuestion, propose_judgement
 
 __all__ = [
     "BUILTIN_TOOLS",
@@ -46,13 +49,17 @@ class ToolDomain:
         Identifier used in the store and in sheets (``"allocation_concealment"``).
     name : str
         Full name shown in tables and figures.
-    questions : tuple of str
-        Signalling questions (``"1.1 ..."``), empty when the tool has none.
+    questions : tuple of SignallingQuestion
+        Signalling questions with their allowed answers, empty when the tool has none.
+    algorithm : callable or None
+        ``answers (question key -> answer) -> proposed judgement or None`` (None while
+        answers are missing); None when the tool proposes nothing from answers.
     """
 
     key: str
     name: str
-    questions: tuple[str, ...] = ()
+    questions: tuple[SignallingQuestion, ...] = ()
+    algorithm: Callable[[Mapping[str, str]], str | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,9 @@ class AppraisalTool:
         Values the overall rule returns, best first.
     reference : str
         Where the tool and its rule are published.
+    per_outcome : bool
+        Whether a study is appraised per outcome (RoB 2 assesses a result), so that its
+        judgements are keyed by outcome.
 
     Examples
     --------
@@ -91,6 +101,42 @@ class AppraisalTool:
     overall: Callable[[Mapping[str, str], bool], str] | None
     ratings: tuple[str, ...]
     reference: str = ""
+    per_outcome: bool = False
+
+    def question(self, key: str) -> tuple[ToolDomain, SignallingQuestion]:
+        """The domain and signalling question numbered ``key`` (``"1.2"``)."""
+        for domain in self.domains:
+            for question in domain.questions:
+                if question.key == str(key).strip():
+                    return domain, question
+        known = [q.key for d in self.domains for q in d.questions]
+        raise InputError(
+            f"signalling question {key!r} is not a question of the {self.name} tool; "
+            + (f"questions are {known}" if known else "it has no signalling questions")
+        )
+
+    def propose(self, domain: str, answers: Mapping[str, str]) -> str | None:
+        """The judgement the tool's algorithm proposes for ``domain`` from the answers
+        (None without an algorithm or while answers are missing)."""
+        found = self.domain(domain)
+        if found.algorithm is None:
+            return None
+        mine = {q.key: answers[q.key] for q in found.questions if q.key in answers}
+        return found.algorithm(mine)
+
+    def allowed_overall(
+        self, judgements: Mapping[str, str], important_limitation: bool = False
+    ) -> tuple[str, ...]:
+        """Overall ratings that follow the tool's rule from complete domain judgements:
+        the rule's rating, and for RoB 2 also "high" when two or more domains raise some
+        concerns (the paper's "in a way that substantially lowers confidence")."""
+        if self.overall is None:
+            return self.judgements
+        rated = self.rate(judgements, important_limitation)
+        values = [str(v).strip().lower() for v in judgements.values()]
+        if self.key == "rob2" and rated == "some concerns" and values.count(rated) >= 2:
+            return (rated, "high")
+        return (rated,)
 
     def domain(self, key: str) -> ToolDomain:
         """The domain called ``key``; an :class:`InputError` lists the domains otherwise."""
@@ -232,65 +278,28 @@ _MODIFIED_COCHRANE = AppraisalTool(
     "(Viswanathan M et al., AHRQ Methods Guide, 2012).",
 )
 
+_ROB2_NAMES = {
+    "randomisation": "Bias arising from the randomization process",
+    "deviations": "Bias due to deviations from intended interventions",
+    "missing_data": "Bias due to missing outcome data",
+    "measurement": "Bias in measurement of the outcome",
+    "selection": "Bias in selection of the reported result",
+}
+
 _ROB2 = AppraisalTool(
     "rob2",
     "RoB 2",
-    (
-        ToolDomain(
-            "randomisation",
-            "Bias arising from the randomization process",
-            (
-                "1.1 Was the allocation sequence random?",
-                "1.2 Was the allocation sequence concealed until participants were enrolled "
-                "and assigned?",
-                "1.3 Did baseline differences suggest a problem with randomisation?",
-            ),
-        ),
-        ToolDomain(
-            "deviations",
-            "Bias due to deviations from intended interventions",
-            (
-                "2.1 Were participants aware of their assigned intervention?",
-                "2.2 Were carers and people delivering the interventions aware of it?",
-                "2.3 Were there deviations from the intended intervention because of the "
-                "trial context?",
-                "2.6 Was an appropriate analysis used to estimate the effect of assignment?",
-            ),
-        ),
-        ToolDomain(
-            "missing_data",
-            "Bias due to missing outcome data",
-            (
-                "3.1 Were outcome data available for all, or nearly all, participants?",
-                "3.2 Is there evidence that the result was not biased by missing data?",
-                "3.3 Could missingness depend on its true value?",
-            ),
-        ),
-        ToolDomain(
-            "measurement",
-            "Bias in measurement of the outcome",
-            (
-                "4.1 Was the method of measuring the outcome inappropriate?",
-                "4.2 Could measurement have differed between groups?",
-                "4.3 Were outcome assessors aware of the intervention received?",
-            ),
-        ),
-        ToolDomain(
-            "selection",
-            "Bias in selection of the reported result",
-            (
-                "5.1 Was the analysis done to a pre-specified plan, finalised before "
-                "unblinded data were available?",
-                "5.2 Was the result selected from multiple outcome measurements?",
-                "5.3 Was the result selected from multiple analyses of the data?",
-            ),
-        ),
+    tuple(
+        ToolDomain(key, name, ROB2_QUESTIONS[key], partial(propose_judgement, key))
+        for key, name in _ROB2_NAMES.items()
     ),
     ("low", "some concerns", "high"),
     rob2_overall,
     ("low", "some concerns", "high"),
     "Sterne JAC et al. RoB 2: a revised tool for assessing risk of bias in randomised "
-    "trials. BMJ 2019;366:l4898.",
+    "trials. BMJ 2019;366:l4898; algorithms of the guidance document of 22 August 2019 "
+    "(effect of assignment to intervention).",
+    per_outcome=True,
 )
 
 BUILTIN_TOOLS: Mapping[str, AppraisalTool] = {
@@ -310,6 +319,7 @@ def custom_tool(
     overall: str = "worst",
     name: str = "",
     reference: str = "",
+    per_outcome: bool = False,
 ) -> AppraisalTool:
     """A tool from names: robvis' generic template or a team's own tool.
 
@@ -324,6 +334,8 @@ def custom_tool(
     overall : {"worst", "ahrq", "none"}
         Rule for the overall rating: the worst domain, the AHRQ conversion (needs
         low / unclear / high) or none.
+    per_outcome : bool, default False
+        Whether each study is appraised per outcome (judgements keyed by outcome).
 
     Examples
     --------
@@ -343,7 +355,7 @@ def custom_tool(
     if not parts or len({d.key for d in parts}) != len(parts):
         raise InputError(f"tool {key!r}: domains must be given once each, got {list(domains)}")
     rule, ratings = rules[overall]
-    return AppraisalTool(key, name or key, parts, levels, rule, ratings, reference)
+    return AppraisalTool(key, name or key, parts, levels, rule, ratings, reference, per_outcome)
 
 
 def appraisal_tool(key: str, custom: Mapping[str, AppraisalTool] | None = None) -> AppraisalTool:

@@ -1,20 +1,19 @@
 """The study-level work of a review, as methods of :class:`~metasift.review.Review`:
 studies and their reports, classification by independent coders with consensus, and
-risk-of-bias appraisal with the tool's overall rule, robvis export and quality counts.
+risk-of-bias appraisal (:mod:`metasift.review.appraisal_mixin`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import pandas as pd
 
 from metasift.errors import InputError
-from metasift.review import appraisal, classification
+from metasift.review import classification
 from metasift.review._records import record_ids
 from metasift.review.agreement import AgreementResult, agreement
-from metasift.review.appraisal_tools import AppraisalTool
+from metasift.review.appraisal_mixin import AppraisalWork
 from metasift.review.protocol import Protocol
 from metasift.review.store import Store
 
@@ -23,7 +22,7 @@ __all__ = ["StudyWork"]
 RecordRef = int | str
 
 
-class StudyWork:
+class StudyWork(AppraisalWork):
     """Studies, classification and risk of bias (mixed into :class:`Review`)."""
 
     store: Store
@@ -105,89 +104,3 @@ class StudyWork:
             raise InputError(f"facet {facet!r} is not in [classification.facets]")
         ratings = self._ratings("classification", [facet]).droplevel("item")
         return agreement(ratings, facet, level)
-
-    # risk of bias ----------------------------------------------------------------------
-
-    @property
-    def appraisal_tool(self) -> AppraisalTool:
-        """The protocol's risk-of-bias tool."""
-        return appraisal.protocol_tool(self.protocol)
-
-    def appraise(
-        self,
-        appraiser: str,
-        study: str,
-        judgements: dict[str, str],
-        support: dict[str, str] | None = None,
-        important_limitation: bool | None = None,
-    ) -> int:
-        """Record ``appraiser``'s domain judgements (domain key -> judgement) with support
-        text per domain, and optionally whether a known important limitation exists."""
-        items = appraisal.appraisal_items(
-            self.appraisal_tool, judgements, support, important_limitation
-        )
-        return classification.record_items(
-            self.store, self.protocol, "appraisal", study, appraiser, items
-        )
-
-    def resolve_appraisal(
-        self, study: str, domain: str, judgement: str | bool, by: str, note: str
-    ) -> None:
-        """The arbiter's consensus judgement of one domain (or ``"limitation"``)."""
-        tool = self.appraisal_tool
-        if domain == appraisal.LIMITATION:
-            items = appraisal.appraisal_items(tool, {}, {domain: note}, bool(judgement))
-        else:
-            items = appraisal.appraisal_items(tool, {domain: str(judgement)}, {domain: note})
-        classification.record_items(
-            self.store, self.protocol, "appraisal", study, by, items, consensus=True
-        )
-
-    def appraisal_status(self) -> pd.DataFrame:
-        """Per study and domain: status, final judgement, appraisers' judgements."""
-        status = self._status("appraisal")
-        prefix = f"{self.appraisal_tool.key}:"
-        status = status[status["item"].str.startswith(prefix)]
-        return status.assign(item=status["item"].str.removeprefix(prefix)).rename(
-            columns={"item": "domain"}
-        )
-
-    def appraisal_conflicts(self) -> pd.DataFrame:
-        """Domains of studies on which the appraisers disagree, not yet settled."""
-        table = self.appraisal_status()
-        return table[table["status"].eq("conflict")].reset_index(drop=True)
-
-    def appraisal_table(self) -> pd.DataFrame:
-        """Final judgements per study: domains, limitation, overall (the tool's rule:
-        AHRQ quality for the modified Cochrane tool), complete."""
-        tool = self.appraisal_tool
-        return appraisal.judgement_table(
-            self._status("appraisal"), tool, list(self.studies()["study"])
-        )
-
-    def appraisal_agreement(
-        self, domain: str | None = None, level: float = 0.95
-    ) -> AgreementResult:
-        """Agreement among appraisers before consensus, over (study, domain) pairs: all
-        domains pooled, or one domain."""
-        tool = self.appraisal_tool
-        keys = [d.key for d in tool.domains] if domain is None else [tool.domain(domain).key]
-        ratings = self._ratings("appraisal", [f"{tool.key}:{k}" for k in keys])
-        return agreement(ratings.reset_index(drop=True), domain or "all domains", level)
-
-    def write_robvis(self, path: str | Path | None = None) -> Path:
-        """Write the final judgements in robvis' CSV layout (default output/robvis.csv)."""
-        tool = self.appraisal_tool
-        frame = appraisal.robvis_frame(self.appraisal_table(), tool)
-        target = Path(path) if path is not None else Path(self.folder) / "output" / "robvis.csv"
-        return appraisal.write_robvis(frame, target)
-
-    def quality_counts(self, facet: str) -> pd.DataFrame:
-        """Overall ratings (good/fair/poor for the modified Cochrane tool) counted per
-        category of a classification facet, with an ``All`` row."""
-        tool = self.appraisal_tool
-        table = self.appraisal_table().set_index("study")
-        codes = self.classification_table()
-        if facet not in codes.columns:
-            raise InputError(f"facet {facet!r} is not in [classification.facets]")
-        return appraisal.quality_counts(table["overall"].dropna(), codes[facet], tool.ratings)

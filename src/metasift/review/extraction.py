@@ -8,11 +8,16 @@ Every extracted field is a study event of kind ``extraction`` whose item is a pa
 - ``arm|ARM|FIELD``: ``role`` (intervention / control), ``n_randomised``, ``n_analysed``,
   ``description``;
 - ``outcome|OUTCOME|FIELD``: ``instrument``, ``timepoint``, ``direction`` (of the scale
-  used: higher or lower is better), ``unit``;
+  used: higher or lower is better);
 - ``value|OUTCOME|ARM|FIELD``: ``n``, ``mean``, ``sd``, ``se``, ``ci_lb``, ``ci_ub``,
   ``ci_level``, ``median``, ``q1``, ``q3``, ``minimum``, ``maximum``, ``events``,
-  ``change`` (True for change-from-baseline scores);
-- ``effect|OUTCOME|FIELD``: a precomputed effect ``yi`` with ``vi`` and its ``measure``;
+  ``change`` (True for change-from-baseline scores) and the ``unit`` of the values
+  (stores written before units were kept per value have ``outcome|OUTCOME|unit``, which
+  still applies to the values without their own);
+- ``effect|OUTCOME|FIELD`` and ``effect|OUTCOME|LABEL|FIELD``: a precomputed effect
+  ``yi`` with its sampling variance ``vi`` or standard error ``sei`` (as reported), its
+  ``measure`` and the group sizes ``n1i``, ``n2i``; a study reporting several comparisons
+  (e.g. two intervention arms against one control) gives each a label;
 - ``availability|OUTCOME|FIELD``: ``status`` (usable / requested / not_obtainable),
   ``requested_on`` (ISO date) and ``reply``.
 """
@@ -32,6 +37,7 @@ from metasift.review.protocol import Protocol
 __all__ = [
     "ARM_FIELDS",
     "AVAILABILITY",
+    "EFFECT_FIELDS",
     "OUTCOME_FIELDS",
     "VALUE_FIELDS",
     "arm_items",
@@ -44,7 +50,7 @@ __all__ = [
 
 ARM_FIELDS = ("role", "n_randomised", "n_analysed", "description")
 ROLES = ("intervention", "control")
-OUTCOME_FIELDS = ("instrument", "timepoint", "direction", "unit")
+OUTCOME_FIELDS = ("instrument", "timepoint", "direction")
 VALUE_FIELDS = (
     "n",
     "mean",
@@ -60,8 +66,9 @@ VALUE_FIELDS = (
     "maximum",
     "events",
     "change",
+    "unit",
 )
-EFFECT_FIELDS = ("yi", "vi", "measure")
+EFFECT_FIELDS = ("yi", "vi", "sei", "measure", "n1i", "n2i", "unit")
 AVAILABILITY = ("usable", "requested", "not_obtainable")
 _COUNTS = ("n", "n_randomised", "n_analysed", "events")
 
@@ -169,7 +176,7 @@ def value_items(
     protocol: Protocol, outcome: str, arm: str, fields: Mapping[str, Any]
 ) -> dict[str, Any]:
     """Fields of an outcome's value in one arm, checked; outcome fields (instrument,
-    timepoint, direction, unit) given here are stored at the outcome level."""
+    timepoint, direction) given here are stored at the outcome level."""
     outcome, arm = _outcome(protocol, outcome), _name(arm, "arm")
     items: dict[str, Any] = {}
     for field, value in fields.items():
@@ -185,6 +192,8 @@ def value_items(
             )
         elif field == "change":
             items[f"value|{outcome}|{arm}|{field}"] = _flag(value, where)
+        elif field == "unit":
+            items[f"value|{outcome}|{arm}|{field}"] = str(value or "").strip() or None
         elif field in _COUNTS:
             items[f"value|{outcome}|{arm}|{field}"] = _count(value, where)
         else:
@@ -192,17 +201,65 @@ def value_items(
     return items
 
 
-def effect_items(protocol: Protocol, outcome: str, yi: Any, vi: Any, measure: str) -> dict:
-    """A precomputed effect and its sampling variance (``vi > 0``)."""
+def _positive(value: Any, where: str) -> float | None:
+    number = _number(value, where)
+    if number is not None and number <= 0:
+        raise InputError(f"{where} = {value!r}: must be > 0")
+    return number
+
+
+def effect_items(
+    protocol: Protocol,
+    outcome: str,
+    yi: Any,
+    vi: Any = None,
+    measure: str = "SMD",
+    *,
+    sei: Any = None,
+    comparison: str = "",
+    n1i: Any = None,
+    n2i: Any = None,
+    unit: str = "",
+) -> dict[str, Any]:
+    """A precomputed effect with its sampling variance ``vi`` or its standard error
+    ``sei`` (exactly one, > 0), the measure, the group sizes and, for a mean difference,
+    the unit of the outcome it is expressed in, under the item path
+    ``effect|OUTCOME|FIELD`` or, for a labelled comparison, ``effect|OUTCOME|LABEL|FIELD``.
+
+    Examples
+    --------
+    >>> from metasift.review.protocol import parse_protocol
+    >>> p = parse_protocol('[review]\\ntitle = "x"\\n[team]\\nreviewers = ["ann", "dana"]\\n'
+    ...     '[screening.title_abstract]\\narbiter = "dana"\\n[outcomes.qol]\\n')
+    >>> items = effect_items(p, "qol", 0.4, sei=0.2, comparison="high dose", n1i=30, n2i=31)
+    >>> items["effect|qol|high dose|sei"], items["effect|qol|high dose|vi"]
+    (0.2, None)
+    """
     outcome = _outcome(protocol, outcome)
-    yi_, vi_ = _number(yi, f"{outcome}: yi"), _number(vi, f"{outcome}: vi")
-    if vi_ is not None and vi_ <= 0:
-        raise InputError(f"{outcome}: vi = {vi!r}: sampling variances must be > 0")
-    return {
-        f"effect|{outcome}|yi": yi_,
-        f"effect|{outcome}|vi": vi_,
-        f"effect|{outcome}|measure": str(measure).strip().upper(),
+    label = str(comparison or "").strip()
+    where = f"{outcome}" + (f", comparison {label!r}" if label else "")
+    if label:
+        _name(label, "comparison")
+    prefix = f"effect|{outcome}|{label}|" if label else f"effect|{outcome}|"
+    yi_ = _number(yi, f"{where}: yi")
+    if yi_ is None:
+        raise InputError(f"{where}: yi is missing; a precomputed effect needs its value")
+    vi_, sei_ = _positive(vi, f"{where}: vi"), _positive(sei, f"{where}: sei")
+    if (vi_ is None) == (sei_ is None):
+        raise InputError(
+            f"{where}: give exactly one of vi (sampling variance) or sei (standard error); "
+            f"got vi = {vi!r}, sei = {sei!r}"
+        )
+    values = {
+        "yi": yi_,
+        "vi": vi_,
+        "sei": sei_,
+        "measure": str(measure or "SMD").strip().upper(),
+        "n1i": _count(n1i, f"{where}: n1i"),
+        "n2i": _count(n2i, f"{where}: n2i"),
+        "unit": str(unit or "").strip() or None,
     }
+    return {prefix + field: value for field, value in values.items()}
 
 
 def availability_items(
@@ -234,13 +291,27 @@ def availability_items(
 
 
 def split_items(status: pd.DataFrame) -> pd.DataFrame:
-    """Final extraction values with the item path split: study, table, outcome, arm, field,
-    value (rows with no final value are left out)."""
+    """Final extraction values with the item path split: study, table, outcome, arm,
+    comparison (the label of a labelled precomputed effect, else ""), field, value (rows
+    with no final value are left out).
+
+    Examples
+    --------
+    >>> status = pd.DataFrame({"study": ["A", "A", "A"], "final": [2.0, 0.1, 5],
+    ...     "item": ["value|qol|peer|mean", "effect|qol|high|vi", "effect|qol|yi"]})
+    >>> split_items(status)[["table", "arm", "comparison", "field"]]
+        table   arm comparison field
+    0   value  peer             mean
+    1  effect             high    vi
+    2  effect                     yi
+    """
     rows = []
     for study, item, final in zip(status["study"], status["item"], status["final"], strict=True):
         parts = str(item).split("|")
         table, field = parts[0], parts[-1]
         outcome = parts[1] if table in ("value", "outcome", "effect", "availability") else ""
         arm = parts[2] if table == "value" else (parts[1] if table == "arm" else "")
-        rows.append((study, table, outcome, arm, field, final))
-    return pd.DataFrame(rows, columns=["study", "table", "outcome", "arm", "field", "value"])
+        label = parts[2] if table == "effect" and len(parts) == 4 else ""
+        rows.append((study, table, outcome, arm, label, field, final))
+    columns = ["study", "table", "outcome", "arm", "comparison", "field", "value"]
+    return pd.DataFrame(rows, columns=columns)

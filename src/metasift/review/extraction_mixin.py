@@ -11,12 +11,28 @@ from typing import Any
 import pandas as pd
 
 from metasift.errors import InputError
-from metasift.review import classification, extraction, extraction_sheets
+from metasift.review import classification, extraction, extraction_sheets, multi_arm_audit
 from metasift.review.extraction_table import ExtractionTable, extraction_table
 from metasift.review.protocol import Protocol
 from metasift.review.store import Store
 
 __all__ = ["ExtractionWork"]
+
+
+def _effect_field(field: str, value: Any, where: str) -> Any:
+    """One field of a precomputed effect, checked as :func:`extraction.effect_items` does."""
+    if field == "measure":
+        return str(value or "").strip().upper() or None
+    if field == "unit":
+        return str(value or "").strip() or None
+    if field not in extraction.EFFECT_FIELDS:
+        raise InputError(f"{where}: {field!r} is not an effect field {extraction.EFFECT_FIELDS}")
+    if field in ("n1i", "n2i"):
+        return extraction._count(value, where)
+    number = extraction._number(value, where)
+    if field in ("vi", "sei") and number is not None and number <= 0:
+        raise InputError(f"{where} = {value!r}: must be > 0")
+    return number
 
 
 class ExtractionWork:
@@ -50,8 +66,9 @@ class ExtractionWork:
     ) -> int:
         """An outcome's value in one arm: ``n`` with mean/SD, mean/SE, mean/CI (``ci_lb``,
         ``ci_ub``, ``ci_level``), median with ``q1``/``q3`` or ``minimum``/``maximum``, or
-        ``events``; ``change=True`` for change scores; outcome fields ``instrument``,
-        ``timepoint``, ``direction`` (of the scale) and ``unit`` may be given too."""
+        ``events``; ``change=True`` for change scores; ``unit`` of the values; outcome
+        fields ``instrument``, ``timepoint`` and ``direction`` (of the scale) may be given
+        too."""
         items = extraction.value_items(self.protocol, outcome, arm, fields)
         return self._extract(extractor, study, items, origin)
 
@@ -61,12 +78,34 @@ class ExtractionWork:
         study: str,
         outcome: str,
         yi: float,
-        vi: float,
+        vi: float | None = None,
         measure: str = "SMD",
+        *,
+        sei: float | None = None,
+        comparison: str = "",
+        n1i: int | None = None,
+        n2i: int | None = None,
+        unit: str = "",
+        origin: str = "api",
     ) -> int:
-        """A precomputed effect and sampling variance reported by the study."""
-        items = extraction.effect_items(self.protocol, outcome, yi, vi, measure)
-        return self._extract(extractor, study, items, "api")
+        """A precomputed effect reported by the study: ``yi`` with its sampling variance
+        ``vi`` or its standard error ``sei`` (exactly one), the ``measure``, the group
+        sizes ``n1i`` and ``n2i``, the ``unit`` of a mean difference; ``comparison``
+        labels one of several effects a study reports for the outcome (e.g. "high support
+        vs control")."""
+        items = extraction.effect_items(
+            self.protocol,
+            outcome,
+            yi,
+            vi,
+            measure,
+            sei=sei,
+            comparison=comparison,
+            n1i=n1i,
+            n2i=n2i,
+            unit=unit,
+        )
+        return self._extract(extractor, study, items, origin)
 
     def data_availability(
         self,
@@ -121,7 +160,9 @@ class ExtractionWork:
         if table == "outcome" and len(parts) == 3:
             found = extraction.value_items(self.protocol, parts[1], "x", {parts[2]: value})
             return found.popitem()[1]
-        if table in ("effect", "availability") and len(parts) == 3:
+        if table == "effect" and len(parts) in (3, 4):
+            return _effect_field(parts[-1], value, "|".join(parts))
+        if table == "availability" and len(parts) == 3:
             return value
         raise InputError(f"item {'|'.join(parts)!r} is not an extraction field path")
 
@@ -146,10 +187,50 @@ class ExtractionWork:
         return wide.reindex(columns=["status", "requested_on", "reply"]).reset_index()
 
     def extraction_table(
-        self, outcome: str, measure: str = "SMD", multi_arm: str | None = None
+        self,
+        outcome: str,
+        measure: str = "SMD",
+        multi_arm: str | None = None,
+        effects: str | None = None,
     ) -> ExtractionTable:
         """The analysable table of an outcome (see :func:`extraction_table`)."""
-        return extraction_table(self, outcome, measure, multi_arm)
+        return extraction_table(self, outcome, measure, multi_arm, effects)
+
+    def settle_multi_arm(
+        self,
+        outcome: str,
+        by: str,
+        note: str = "",
+        *,
+        measure: str = "SMD",
+        multi_arm: str | None = None,
+        effects: str | None = None,
+    ) -> pd.DataFrame:
+        """Record in the store how each multi-arm study's arms become ``outcome``'s
+        comparisons (the rule, the arms combined or the control split, the Handbook
+        formula, inputs, results and the comparisons' group sizes, means and SDs), as the
+        analysable table computes them now; only trails that changed since they were last
+        settled are recorded again. Returns the stored audit (see :meth:`multi_arm_audit`).
+        """
+        table = self.extraction_table(outcome, measure, multi_arm, effects)
+        trails = multi_arm_audit.current_trails(table)
+        multi_arm_audit.record_trails(
+            self.store, self.protocol, outcome, table.measure, trails, by, note
+        )
+        return self.multi_arm_audit(outcome)
+
+    def multi_arm_audit(self, outcome: str, part: str = "audit") -> pd.DataFrame:
+        """The settled multi-arm trail of ``outcome`` read from the store: ``part`` "audit"
+        (outcome, study, how, group, arms, n_arms, action, method, inputs, result) or
+        "comparisons" (comparison, n1i, m1i, sd1i, n2i, m2i, sd2i or the event columns),
+        with measure, recorded_by, recorded_at and note."""
+        if outcome not in self.protocol.outcomes:
+            raise InputError(f"outcome {outcome!r} is not in [outcomes] of review.toml")
+        if part not in ("audit", "comparisons"):
+            raise InputError(f"part = {part!r}: use 'audit' or 'comparisons'")
+        with self.store.read() as conn:
+            stored = multi_arm_audit.stored_trails(conn, outcome)
+        return multi_arm_audit.audit_frame(stored, outcome, part)
 
     def export_extraction_sheet(self, extractor: str, path: str | Path) -> Path:
         """Write ``extractor``'s XLSX extraction workbook (their own values filled in)."""

@@ -37,7 +37,7 @@ _KEYS = ("review_id", "extractor", "study")
 TABS: dict[str, tuple[str, ...]] = {
     "arms": ("arm", *extraction.ARM_FIELDS),
     "values": ("outcome", "arm", *extraction.VALUE_FIELDS, *extraction.OUTCOME_FIELDS),
-    "effects": ("outcome", "yi", "vi", "measure"),
+    "effects": ("outcome", "comparison", *extraction.EFFECT_FIELDS),
     "availability": ("outcome", "status", "requested_on", "reply"),
 }
 
@@ -80,14 +80,17 @@ def _rows(
 ) -> list[list[Any]]:
     """The extractor's current values of one tab: one row per study and key (arm,
     outcome); outcome-level fields (instrument, ...) are repeated on each value row."""
-    names = [n for n in _columns(review)[tab] if n not in ("arm", "outcome")]
+    names = [n for n in _columns(review)[tab] if n not in ("arm", "outcome", "comparison")]
     grouped: dict[tuple[str, ...], dict[str, Any]] = {}
     if tab == "characteristics":
         grouped = {(study,): {} for study in review.studies()["study"]}
     for (study, item), value in own.items():
         parts = item.split("|")
         if parts[0] == _PREFIX[tab]:
-            grouped.setdefault((study, *parts[1:-1]), {})[parts[-1]] = value
+            key = (study, *parts[1:-1])
+            if tab == "effects" and len(parts) == 3:
+                key = (*key, "")  # the unlabelled effect: an empty comparison cell
+            grouped.setdefault(key, {})[parts[-1]] = value
     if tab == "values":
         for (study, item), value in own.items():
             parts = item.split("|")
@@ -168,8 +171,12 @@ def _instructions(review: Review, extractor: str) -> list[str]:
         "outcome).",
         "arms: role is intervention or control. values: give n and mean with sd, se or "
         "ci_lb/ci_ub, or median with q1/q3 or minimum/maximum, or events; change = yes for "
-        "change scores; direction is the direction of the study's scale (higher/lower is "
-        "better).",
+        "change scores; unit is the unit of the values as reported (converted to the "
+        "outcome's unit of review.toml); direction is the direction of the study's scale "
+        "(higher/lower is better).",
+        "effects: a study that reports only an effect gives yi with vi or sei (not both), "
+        "the measure (SMD, MD, OR, ...) and n1i/n2i; several effects of one outcome each "
+        "get a comparison label.",
         "availability: usable, requested (with requested_on as YYYY-MM-DD and the reply) or "
         "not_obtainable.",
         "Do not edit review_id or extractor. Import with: metasift extract import FILE "
@@ -275,7 +282,16 @@ def _items(review: Review, tab: str, row: dict[str, Any]) -> dict[str, Any]:
         return extraction.value_items(protocol, outcome, str(given.pop("arm", "")), given)
     if tab == "effects":
         return extraction.effect_items(
-            protocol, outcome, given.get("yi"), given.get("vi"), given.get("measure", "SMD")
+            protocol,
+            outcome,
+            given.get("yi"),
+            given.get("vi"),
+            given.get("measure", "SMD"),
+            sei=given.get("sei"),
+            comparison=str(given.get("comparison", "")),
+            n1i=given.get("n1i"),
+            n2i=given.get("n2i"),
+            unit=str(given.get("unit") or ""),
         )
     return extraction.availability_items(
         protocol,

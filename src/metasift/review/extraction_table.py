@@ -5,26 +5,25 @@ mean/SD, checks before pooling, multi-arm handling and effect sizes, all through
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
 from metasift.errors import InputError
-from metasift.stats import (
-    arms_to_comparisons,
-    effect_sizes,
-    mean_sd_from_median,
-    sd_from_ci,
-    sd_from_se,
-)
+from metasift.review import multi_arm_audit
+from metasift.review.extraction_convert import arm_mean_sd, convert_arms, outcome_values, se_like
+from metasift.review.extraction_units import convert_units, effect_factor
+from metasift.review.protocol import OutcomeSpec
+from metasift.stats import arms_to_comparisons, effect_sizes
 
 if TYPE_CHECKING:
     from metasift.review.project import Review
 
-__all__ = ["ExtractionTable", "arm_mean_sd", "extraction_table"]
+__all__ = ["ExtractionTable", "analysis_setting", "arm_mean_sd", "extraction_table"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +45,10 @@ class ExtractionTable:
         excluded (whether the study was left out of the table for it).
     audit : DataFrame
         How each value became a mean and SD, and how multi-arm studies were handled.
+    multi_arm : {"combine", "split"}
+        The multi-arm rule used.
+    effects : {"arms", "reported"}
+        Which a study's effect came from first.
     """
 
     outcome: str
@@ -53,6 +56,8 @@ class ExtractionTable:
     data: pd.DataFrame
     checks: pd.DataFrame
     audit: pd.DataFrame
+    multi_arm: str = "combine"
+    effects: str = "arms"
 
     def to_frame(self) -> pd.DataFrame:
         """The table (a copy)."""
@@ -70,155 +75,64 @@ class ExtractionTable:
         return "\n".join(lines)
 
 
-def _get(fields: dict[str, Any], name: str) -> float | None:
-    value = fields.get(name)
-    return None if value is None else float(value)
+#: Where ``effects`` and ``multi_arm`` come from when not given, and the values allowed.
+EFFECTS = ("arms", "reported")
+MULTI_ARM = ("combine", "split")
+_BINARY = ("OR", "RR", "RD")
+_RAW = {False: ["m1i", "sd1i", "m2i", "sd2i"], True: ["ai", "bi", "ci", "di"]}
 
 
-def arm_mean_sd(fields: dict[str, Any]) -> tuple[float, float, str]:
-    """Mean and SD of one arm from whatever was reported, and the method used.
-
-    Notes
-    -----
-    In order of preference: mean with SD; mean with SE (``sd = se sqrt(n)``,
-    :func:`metasift.stats.sd_from_se`); mean with a confidence interval
-    (:func:`metasift.stats.sd_from_ci`, t distribution); median with quartiles and/or
-    range (:func:`metasift.stats.mean_sd_from_median`, Luo et al. 2018 means, Wan et al.
-    2014 SDs). Change scores are used as reported.
+def analysis_setting(protocol: Any, name: str, default: str, outcome: str = "") -> str:
+    """A setting of the protocol's ``[analysis]`` table for ``outcome`` (its own or its
+    group's override when the plan has them), whether the table is kept as a mapping or
+    as a model with attributes; ``default`` when it is not set.
 
     Examples
     --------
-    >>> arm_mean_sd({"n": 25, "mean": 10.0, "se": 0.5})
-    (10.0, 2.5, 'SD from SE')
+    >>> from types import SimpleNamespace
+    >>> analysis_setting(SimpleNamespace(analysis={"effects": "reported"}), "effects", "arms")
+    'reported'
+    >>> plan = SimpleNamespace(multi_arm="split", effects=None)
+    >>> analysis_setting(SimpleNamespace(analysis=plan), "effects", "arms")
+    'arms'
     """
-    n = _get(fields, "n")
-    if n is None:
-        raise InputError("n is missing")
-    mean, sd, se = _get(fields, "mean"), _get(fields, "sd"), _get(fields, "se")
-    lb, ub = _get(fields, "ci_lb"), _get(fields, "ci_ub")
-    if mean is not None and sd is not None:
-        return mean, sd, "as reported"
-    if mean is not None and se is not None:
-        return mean, float(np.ravel(sd_from_se(se, n))[0]), "SD from SE"
-    if mean is not None and lb is not None and ub is not None:
-        level = _get(fields, "ci_level") or 0.95
-        return mean, float(np.ravel(sd_from_ci(lb, ub, n, level))[0]), f"SD from {level:.0%} CI"
-    median = _get(fields, "median")
-    if median is not None:
-        q1, q3 = _get(fields, "q1"), _get(fields, "q3")
-        lo, hi = _get(fields, "minimum"), _get(fields, "maximum")
-        has_iqr, has_range = q1 is not None and q3 is not None, lo is not None and hi is not None
-        if has_iqr or has_range:
-            est = mean_sd_from_median(
-                median,
-                n,
-                q1=q1 if has_iqr else None,
-                q3=q3 if has_iqr else None,
-                minimum=lo if has_range else None,
-                maximum=hi if has_range else None,
-            )
-            kind = "+".join(k for k, ok in (("IQR", has_iqr), ("range", has_range)) if ok)
-            return (
-                float(np.ravel(est.mean)[0]),
-                float(np.ravel(est.sd)[0]),
-                f"mean and SD from median and {kind}",
-            )
-    raise InputError("no SD, SE, CI, or median with IQR or range to convert")
+    plan = getattr(protocol, "analysis", None)
+    if outcome and callable(getattr(plan, "settings", None)):
+        spec = getattr(protocol, "outcomes", {}).get(outcome)
+        plan = plan.settings(outcome, getattr(spec, "group", ""))  # type: ignore[union-attr]
+    value = plan.get(name) if isinstance(plan, Mapping) else getattr(plan, name, None)
+    return default if value in (None, "") else str(value)
 
 
-def _values(values: pd.DataFrame, arms: pd.DataFrame, outcome: str) -> dict[tuple, dict]:
-    """(study, arm) -> fields of the outcome's value, with the arm's role and N."""
-    found: dict[tuple[str, str], dict[str, Any]] = {}
-    mine = values[values["outcome"] == outcome]
-    for row in mine.itertuples(index=False):
-        found.setdefault((row.study, row.arm), {})[row.field] = row.value
-    for (study, arm), fields in found.items():
-        info = arms[(arms["study"] == study) & (arms["arm"] == arm)]
-        fields["_arm"] = dict(zip(info["field"], info["value"], strict=True))
+def _choice(
+    value: str | None, protocol: Any, name: str, allowed: tuple[str, ...], outcome: str
+) -> str:
+    found = (value or analysis_setting(protocol, name, allowed[0], outcome)).strip().lower()
+    if found not in allowed:
+        source = f"{name}" if value else f"[analysis] {name} of review.toml"
+        raise InputError(f"{source} = {found!r}: use one of {list(allowed)}")
     return found
 
 
-def _arm_checks(study: str, arm: str, fields: dict, converted: tuple | None) -> list[tuple]:
-    problems = []
-    n, meta = fields.get("n"), fields["_arm"]
-    randomised = meta.get("n_randomised")
-    if n is not None and randomised is not None and n > randomised:
-        problems.append((study, arm, "n > randomised", f"n = {n}, randomised {randomised}", False))
-    if meta.get("role") not in ("intervention", "control"):
-        problems.append((study, arm, "no role", "the arm has no role", True))
-    sd = fields.get("sd")
-    if sd is not None and sd <= 0:
-        problems.append((study, arm, "SD <= 0", f"sd = {sd}", True))
-    mean, lb, ub = fields.get("mean"), fields.get("ci_lb"), fields.get("ci_ub")
-    if None not in (mean, lb, ub) and not lb <= mean <= ub:
-        problems.append((study, arm, "CI misses mean", f"mean {mean}, CI [{lb}, {ub}]", True))
-    if converted is None and fields.get("events") is None:
-        problems.append((study, arm, "not convertible", fields.get("_why", ""), True))
-    return problems
-
-
-def _se_like(rows: list[dict]) -> list[tuple]:
-    """Flag an SD reported as such that is nearer, on the log scale, to the other studies'
-    SDs once multiplied by sqrt(n): it is probably an SE."""
-    problems = []
-    for row in rows:
-        if row["method"] != "as reported" or row["sd"] <= 0:
-            continue
-        others = [r["sd"] for r in rows if r["study"] != row["study"] and r["sd"] > 0]
-        if len(others) < 2:
-            continue
-        centre = math.log(float(np.median(others)))
-        as_se = abs(math.log(row["sd"] * math.sqrt(row["n"])) - centre)
-        if as_se < abs(math.log(row["sd"]) - centre):
-            detail = (
-                f"sd = {row['sd']:g} with n = {row['n']:g}; other studies' SDs are near "
-                f"{math.exp(centre):.3g}"
-            )
-            problems.append((row["study"], row["arm"], "SD looks like an SE", detail, False))
-    return problems
-
-
-def _convert(found: dict, direction: dict[str, str], wanted: str) -> tuple[list, list, list]:
-    rows, audit, problems = [], [], []
-    flipped: set[str] = set()
-    for (study, arm), fields in found.items():
-        converted = None
-        try:
-            converted = arm_mean_sd(fields)
-        except InputError as error:
-            fields["_why"] = str(error)
-        problems += _arm_checks(study, arm, fields, converted)
-        mean, sd, method = converted or (math.nan, math.nan, "")
-        reported = direction.get(study, "")
-        if converted and reported and reported != wanted:
-            mean = -mean
-            method += "; sign reversed"
-            if study not in flipped:
-                detail = f"scale: {reported} is better, protocol: {wanted}; means negated"
-                problems.append((study, "", "scale direction", detail, False))
-                flipped.add(study)
-        role, n = fields["_arm"].get("role"), fields.get("n")
-        rows.append(
-            {"study": study, "arm": arm, "role": role, "n": n, "mean": mean, "sd": sd}
-            | {"events": fields.get("events"), "method": method}
-        )
-        audit.append({"study": study, "arm": arm, "action": method or "not converted"})
-    return rows, audit, problems
-
-
-def _codes(review: Review, studies: pd.Series) -> pd.DataFrame:
+def _codes(review: Review, studies: pd.Series, outcome: str) -> pd.DataFrame:
+    """Facet codes and quality (the overall risk-of-bias rating of the study, or of the
+    study's outcome for a tool assessed per outcome) of each row's study."""
     codes = review.classification_table()
-    quality = pd.Series(dtype=object)
-    if review.protocol.risk_of_bias.tool:
-        quality = review.appraisal_table().set_index("study")["overall"]
-    return pd.DataFrame(
+    quality = review.study_quality(outcome)
+    frame = pd.DataFrame(
         {facet: studies.map(codes[facet]) for facet in codes.columns}
-        | {"quality": studies.map(quality)}
-    )
+        | {"quality": studies.map(quality)},
+        index=studies.index,
+    ).astype(object)
+    return frame.where(frame.notna(), math.nan)  # None (unsettled) shown as NaN too
 
 
 def extraction_table(
-    review: Review, outcome: str, measure: str = "SMD", multi_arm: str | None = None
+    review: Review,
+    outcome: str,
+    measure: str = "SMD",
+    multi_arm: str | None = None,
+    effects: str | None = None,
 ) -> ExtractionTable:
     """The analysable table of ``outcome`` from the settled extraction of every study.
 
@@ -233,14 +147,27 @@ def extraction_table(
         events ``"OR"``, ``"RR"``, ``"RD"``).
     multi_arm : {"combine", "split"}, optional
         Multi-arm rule; default ``[analysis] multi_arm`` of the protocol, else "combine".
+    effects : {"arms", "reported"}, optional
+        "arms": effects computed from the arms' values, a study's precomputed effects used
+        only when it has no usable arm values; "reported": a study's precomputed effects
+        (of this measure) used when it has them, its arms otherwise. Default
+        ``[analysis] effects`` of the protocol, else "arms".
+
+    Returns
+    -------
+    ExtractionTable
+        ``data`` has the columns study, comparison, one per classification facet,
+        quality, source, yi, vi, n1i, n2i and the raw columns, all present (NaN when
+        unknown).
 
     Notes
     -----
     Each arm's value becomes a mean and SD by :func:`arm_mean_sd`; a study whose scale runs
     the other way from the protocol's direction has its means negated. Multi-arm studies
     go through :func:`metasift.stats.arms_to_comparisons` (Cochrane Handbook 6.5.2.10 and
-    23.3.4) and effects through :func:`metasift.effect_sizes`; precomputed effects (``yi``,
-    ``vi``) of studies without arm values are added as they are when their measure matches.
+    23.3.4) and effects through :func:`metasift.effect_sizes`. A precomputed effect
+    reported with its standard error has ``vi = sei**2``; its ``comparison`` is its label,
+    or "as reported".
 
     Examples
     --------
@@ -250,7 +177,7 @@ def extraction_table(
     >>> review = Review.create(folder)
     >>> text = (folder / "review.toml").read_text()
     >>> text = text.replace("[characteristics]", '[characteristics]\\ncoders = ["ann"]')
-    >>> text = text.replace("[outcomes]", '[outcomes.recovery]\\ndirection = "higher"')
+    >>> text = text.replace("\\n[outcomes]\\n", '\\n[outcomes.recovery]\\ndirection = "higher"\\n')
     >>> _ = (folder / "review.toml").write_text(text)
     >>> review.close()
     >>> review = Review.open(folder)
@@ -268,40 +195,66 @@ def extraction_table(
     spec = review.protocol.outcomes.get(outcome)
     if spec is None:
         raise InputError(f"outcome {outcome!r} is not in [outcomes] of review.toml")
-    how = multi_arm or str(review.protocol.analysis.get("multi_arm", "combine"))
+    how = _choice(multi_arm, review.protocol, "multi_arm", MULTI_ARM, outcome)
+    use = _choice(effects, review.protocol, "effects", EFFECTS, outcome)
+    measure, binary = measure.upper(), measure.upper() in _BINARY
     finals = review.extraction_values()
+    keep, checks, audit = _arm_rows(finals, outcome, spec, measure)
+    reported, unit_checks = _precomputed(finals, outcome, spec, measure)
+    usable = reported[reported["measure"] == measure]
+    if use == "reported":
+        keep = keep[~keep["study"].isin(set(usable["study"]))] if len(keep) else keep
+    table, multi_audit = _comparisons(keep, how, measure, binary)
+    extra = usable[~usable["study"].isin(set(table["study"]))]
+    checks = pd.concat(
+        [checks, unit_checks, _measure_checks(reported, measure, set(table["study"]))]
+    )
+    table = pd.concat([table, extra.drop(columns="measure")], ignore_index=True)
+    data = _layout(review, table, binary, outcome)
+    audit = pd.concat([audit, multi_audit, _source_audit(extra, use)], ignore_index=True)
+    result = ExtractionTable(outcome, measure, data, checks, audit, how, use)
+    with review.store.read() as conn:
+        stored = multi_arm_audit.stored_trails(conn, outcome)
+    stale = multi_arm_audit.stale_checks(multi_arm_audit.current_trails(result), stored)
+    checks = pd.concat([checks, pd.DataFrame(stale, columns=checks.columns)], ignore_index=True)
+    return dataclasses.replace(result, checks=checks)
+
+
+def _arm_rows(
+    finals: pd.DataFrame, outcome: str, spec: OutcomeSpec, measure: str
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Arms converted to the outcome's unit and to mean and SD (or events), the checks and
+    the conversion audit; the arms of studies a check excludes are left out."""
+    binary = measure in _BINARY
     meta = finals[(finals["table"] == "outcome") & (finals["outcome"] == outcome)]
-    direction = dict(
-        meta.loc[meta["field"] == "direction", ["study", "value"]].itertuples(index=False)
+    fields = {
+        f: meta.loc[meta["field"] == f, ["study", "value"]]
+        for f in ("direction", "unit", "instrument")
+    }
+    direction = {s: v for s, v in fields["direction"].itertuples(index=False) if v}
+    legacy_units = {s: v for s, v in fields["unit"].itertuples(index=False) if v}
+    arms = finals[finals["table"] == "arm"]
+    found = outcome_values(finals[finals["table"] == "value"], arms, outcome)
+    units_audit, problems = (
+        ([], []) if binary else convert_units(found, spec, legacy_units, measure)
     )
-    found = _values(finals[finals["table"] == "value"], finals[finals["table"] == "arm"], outcome)
-    rows, audit, problems = _convert(
-        found, {k: v for k, v in direction.items() if v}, spec.direction
+    rows, audit, more = convert_arms(found, direction, spec.direction)
+    problems += more + se_like(
+        [r for r in rows if r["method"] and r["n"]],
+        {s: v for s, v in fields["instrument"].itertuples(index=False) if v},
     )
-    rows_ok = [r for r in rows if r["method"] and r["n"]]
-    problems += _se_like(rows_ok)
     checks = pd.DataFrame(problems, columns=["study", "arm", "check", "detail", "excluded"])
     out = set(checks.loc[checks["excluded"], "study"])
-    binary = measure.upper() in ("OR", "RR", "RD")
-    keep = pd.DataFrame([r for r in rows if r["study"] not in out])
-    if binary:
-        keep = pd.DataFrame([r for r in rows if r["events"] is not None and r["study"] not in out])
-    table, multi_audit = _comparisons(keep, how, measure, binary)
-    table = pd.concat([table, _precomputed(finals, outcome, measure, set(table.get("study", [])))])
-    table = table.reset_index(drop=True).astype({"yi": float, "vi": float})
-    codes = _codes(review, table["study"]) if len(table) else pd.DataFrame()
-    first = ["study", "comparison"]
-    data = pd.concat([table[first], codes, table.drop(columns=first)], axis=1)
-    return ExtractionTable(
-        outcome, measure.upper(), data, checks, pd.concat([pd.DataFrame(audit), multi_audit])
-    )
+    kept = [r for r in rows if r["study"] not in out and (not binary or r["events"] is not None)]
+    columns = ["study", "arm", "role", "n", "mean", "sd", "events", "method"]
+    return pd.DataFrame(kept, columns=columns), checks, pd.DataFrame([*units_audit, *audit])
 
 
 def _comparisons(
     arms: pd.DataFrame, how: str, measure: str, binary: bool
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     if arms.empty:
-        return pd.DataFrame(columns=["study", "comparison", "yi", "vi"]), pd.DataFrame()
+        return pd.DataFrame(columns=["study", "comparison", "source", "yi", "vi"]), pd.DataFrame()
     columns = ["study", "arm", "role", "n", "events" if binary else "mean"]
     frame = arms[columns + ([] if binary else ["sd"])].astype({"n": float})
     multi = arms_to_comparisons(frame, how=how, outcome="binary" if binary else "continuous")
@@ -311,17 +264,74 @@ def _comparisons(
     return comp.assign(source="arms", yi=es.yi, vi=es.vi), multi.audit
 
 
-def _precomputed(finals: pd.DataFrame, outcome: str, measure: str, done: set) -> pd.DataFrame:
+_EFFECT_COLUMNS = ["study", "comparison", "source", "measure", "yi", "vi", "n1i", "n2i"]
+_CHECK_COLUMNS = ["study", "arm", "check", "detail", "excluded"]
+
+
+def _precomputed(
+    finals: pd.DataFrame, outcome: str, spec: OutcomeSpec, wanted: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every complete precomputed effect of the outcome, one row per study and label (a
+    mean difference converted to the outcome's unit), and the effects of the ``wanted``
+    measure whose unit cannot be converted (left out)."""
     mine = finals[(finals["table"] == "effect") & (finals["outcome"] == outcome)]
-    rows = []
-    for study, block in mine.groupby("study", sort=False):
+    rows, problems = [], []
+    for (study, label), block in mine.groupby(["study", "comparison"], sort=False):
         fields = dict(zip(block["field"], block["value"], strict=True))
-        if study in done or fields.get("yi") is None or fields.get("vi") is None:
+        vi, sei = fields.get("vi"), fields.get("sei")
+        if fields.get("yi") is None or (vi is None and sei is None):
             continue
-        if str(fields.get("measure", "")).upper() != measure.upper():
+        measure = str(fields.get("measure") or "SMD").upper()
+        factor = effect_factor(str(fields.get("unit") or ""), spec, measure)
+        if factor is None and measure == wanted:
+            detail = f"{label or 'as reported'}: unit {fields['unit']!r} cannot be converted"
+            problems.append((study, "", "unit not convertible", f"{detail} to {spec.unit!r}", True))
             continue
+        factor = 1.0 if factor is None else factor  # another measure: listed, never pooled
+        variance = float(vi) if vi is not None else float(sei) ** 2
         rows.append(
-            {"study": study, "comparison": "as reported", "source": "precomputed"}
-            | {"yi": float(fields["yi"]), "vi": float(fields["vi"])}
+            {"study": study, "comparison": label or "as reported", "source": "precomputed"}
+            | {"measure": measure, "yi": float(fields["yi"]) * factor, "vi": variance * factor**2}
+            | {"n1i": _size(fields.get("n1i")), "n2i": _size(fields.get("n2i"))}
         )
-    return pd.DataFrame(rows, columns=["study", "comparison", "source", "yi", "vi"])
+    return pd.DataFrame(rows, columns=_EFFECT_COLUMNS), pd.DataFrame(
+        problems, columns=_CHECK_COLUMNS
+    )
+
+
+def _size(value: Any) -> float:
+    return math.nan if value is None else float(value)
+
+
+def _measure_checks(reported: pd.DataFrame, measure: str, in_table: set[str]) -> pd.DataFrame:
+    """Precomputed effects left out because their measure is not the table's."""
+    other = reported[(reported["measure"] != measure) & ~reported["study"].isin(in_table)]
+    detail = "{}: reported as {}, not " + measure
+    rows = [
+        (r.study, "", "other measure", detail.format(r.comparison, r.measure), True)
+        for r in other.itertuples(index=False)
+    ]
+    return pd.DataFrame(rows, columns=["study", "arm", "check", "detail", "excluded"])
+
+
+def _source_audit(extra: pd.DataFrame, use: str) -> pd.DataFrame:
+    why = "reported effects preferred" if use == "reported" else "no usable arm values"
+    rows = [
+        {"study": r.study, "arm": "", "action": f"precomputed effect used ({why})"}
+        | {"comparison": r.comparison}
+        for r in extra.itertuples(index=False)
+    ]
+    return pd.DataFrame(rows)
+
+
+def _layout(review: Review, table: pd.DataFrame, binary: bool, outcome: str) -> pd.DataFrame:
+    """The columns in their order: identifiers, facets, quality, source, effect, raw."""
+    table = table.reset_index(drop=True)
+    for column in ["n1i", "n2i", *_RAW[binary]]:
+        if column not in table.columns:
+            table[column] = math.nan
+    table = table.astype({"yi": float, "vi": float, "n1i": float, "n2i": float})
+    codes = _codes(review, table["study"], outcome)
+    first = table[["study", "comparison"]]
+    rest = table[["source", "yi", "vi", "n1i", "n2i", *_RAW[binary]]]
+    return pd.concat([first, codes, rest], axis=1)

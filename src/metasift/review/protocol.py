@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from metasift.errors import InputError
 from metasift.review._toml_lines import key_lines, line_of
+from metasift.review.analysis_plan import AnalysisPlan
 
 __all__ = [
     "DECISIONS",
@@ -201,6 +202,7 @@ class CustomTool(_Model):
     judgements: list[str] = ["low", "unclear", "high"]
     overall: Literal["worst", "ahrq", "none"] = "worst"
     reference: str = ""
+    per_outcome: bool = False
 
 
 class RiskOfBias(Roles):
@@ -225,12 +227,26 @@ class Characteristics(Roles):
 
 
 class OutcomeSpec(_Model):
-    """``[outcomes.NAME]``: an outcome, its construct ``group`` and the better direction."""
+    """``[outcomes.NAME]``: an outcome, its construct ``group``, the better direction, and
+    the ``unit`` values are pooled in with ``factors`` converting other units to it."""
 
     group: str = ""
     direction: Literal["higher", "lower"] = "higher"
     instruments: list[str] = []
     timepoint: str = ""
+    unit: str = ""
+    factors: dict[str, float] = {}
+
+    @field_validator("factors")
+    @classmethod
+    def _factors(cls, value: dict[str, float]) -> dict[str, float]:
+        for unit, factor in value.items():
+            if not unit.strip() or not factor > 0 or factor == float("inf"):
+                raise ValueError(
+                    f"factor {factor!r} for unit {unit!r}: give a unit name and a finite "
+                    "factor > 0 (value in that unit x factor = value in the outcome's unit)"
+                )
+        return value
 
 
 class Protocol(_Model):
@@ -263,7 +279,7 @@ class Protocol(_Model):
     risk_of_bias: RiskOfBias = RiskOfBias()
     characteristics: Characteristics = Characteristics()
     outcomes: dict[str, OutcomeSpec] = {}
-    analysis: dict[str, Any] = {}
+    analysis: AnalysisPlan = AnalysisPlan()
 
     def arbiter(self, section: str) -> str:
         """Arbiter of ``classification``, ``risk_of_bias`` or ``characteristics``: as set,
@@ -405,6 +421,11 @@ def _role_errors(protocol: Protocol) -> list[tuple[Loc, str]]:
                 f"under [risk_of_bias.tools.{rob.tool}]",
             )
         )
+    for name, outcome in protocol.outcomes.items():
+        if re.search(r"[|:]", name):
+            errors.append((("outcomes", name), "an outcome name cannot contain '|' or ':'"))
+        if outcome.factors and not outcome.unit:
+            errors.append((("outcomes", name, "factors"), "factors convert to `unit`: give it"))
     for name, spec in protocol.characteristics.fields.items():
         if (spec.type == "choice") != bool(spec.choices):
             errors.append(

@@ -33,7 +33,7 @@ __all__ = ["Store", "open_store"]
 _MIGRATIONS = Path(__file__).parent / "migrations"
 #: The newest migration in ``migrations/versions`` (a test keeps the two equal). Opening a
 #: store compares its revision with this one and imports Alembic only to upgrade.
-SCHEMA_REVISION = "0002"
+SCHEMA_REVISION = "0003"
 #: Key of the PostgreSQL advisory lock that serialises writers ("msft" in ASCII).
 _LOCK_KEY = 0x6D736674
 _BUSY_SECONDS = 120
