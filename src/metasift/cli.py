@@ -373,6 +373,56 @@ def retrieval(
     _console().print(f"{len(records)} records marked {'not retrieved' if missing else 'found'}.")
 
 
+@app.command("run")
+@handles_errors
+def run(
+    folder: Annotated[Path, typer.Argument(help="Review folder.")] = Path("."),
+    output: Annotated[
+        Path | None, typer.Option(help="Output folder (default FOLDER/output).")
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Rebuild every output of the review from its folder: run the analysis plan of
+    review.toml, write the tables (CSV, JSON, XLSX) and the HTML report.
+
+    Example: `metasift run examples/peer-support`
+    """
+    from metasift.report.run import run_review  # the analysis stack loads only here
+
+    done = run_review(folder, output=output)
+    main = done.results.pooled_effects()
+    main = main[main["facet"] == "all"]
+    if as_json:
+        _print_json({"main": _json_rows(main), "paths": [str(p) for p in done.paths]})
+        return
+    console = _console()
+    console.print(_table(_main_rows(main), "Main analysis of each outcome"))
+    console.print(f"Wrote {len(done.tables)} table files to {done.output / 'tables'}")
+    if done.report is not None:
+        console.print(f"Report: {done.report}")
+
+
+def _main_rows(main: pd.DataFrame) -> pd.DataFrame:
+    """The main analyses as short text: k, N, estimate with its CI, p, I^2."""
+    rows = []
+    for row in main.to_dict("records"):
+        shown = {"outcome": row["outcome"], "stratum": row["stratum"], "k": row["k"]}
+        shown["N"] = "" if pd.isna(row["n"]) else f"{row['n']:,.0f}"
+        if shown["N"] and row["n_unknown"]:
+            shown["N"] = "≥" + shown["N"]  # some comparisons have no group sizes
+        if row["status"] != "pooled":
+            rows.append(shown | {"estimate (CI)": "not applicable", "p": "", "I2": ""})
+            continue
+        estimate = f"{row['estimate']:.2f} ({row['ci_lb']:.2f} to {row['ci_ub']:.2f})"
+        p = "<0.001" if row["pval"] < 0.001 else f"{row['pval']:.3f}"
+        rows.append(shown | {"estimate (CI)": estimate, "p": p, "I2": f"{100 * row['i2']:.0f}%"})
+    return pd.DataFrame(rows)
+
+
+def _json_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
 app.add_typer(_cli_studies.study_app, name="study")
 app.add_typer(_cli_studies.classify_app, name="classify")
 app.add_typer(_cli_studies.appraise_app, name="appraise")
