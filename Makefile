@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install postgres demo test lint typecheck pytest bench clean
+.PHONY: install postgres chromium demo test lint typecheck pytest bench clean
 
 install: $(STAMP)
 
@@ -25,21 +25,30 @@ postgres:
 		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql; \
 	fi
 
+# The HTML report's browser test drives Debian's Chromium through Playwright (the Python
+# package only: its own browser download is not used); install Chromium when it is missing.
+chromium:
+	@if [ -x /usr/bin/chromium ]; then \
+		echo "Chromium found"; \
+	else \
+		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	fi
+
 demo: install
 	$(BIN)/python -m metasift.demo
 
 lint: install
-	$(BIN)/ruff check src tests benchmarks validation
-	$(BIN)/ruff format --check src tests benchmarks validation
+	$(BIN)/ruff check src tests benchmarks validation examples
+	$(BIN)/ruff format --check src tests benchmarks validation examples
 
 typecheck: install
 	$(BIN)/mypy src/metasift/stats
 
-pytest: install postgres
+pytest: install postgres chromium
 	$(BIN)/lint-imports
 	$(BIN)/pytest
 
-test: postgres lint typecheck pytest
+test: postgres chromium lint typecheck pytest
 
 bench: install
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
