@@ -801,3 +801,30 @@ def test_harrer_2021_thirdwave_pet_peese_one_sided_choice() -> None:
     assert positive.pet_pval == pytest.approx(positive.pet.intercept_pval / 2)
     with pytest.raises(InputError, match="alternative='left' is not known"):
         pet_peese(tw["g"], sei=sei_mod, alternative="left")
+
+
+def test_egger_of_a_fit_inherits_its_model_like_regtest() -> None:
+    # metafor 3.8-1: regtest(rma(g, sei = g_se, method = "REML", test = "knha")) on the
+    # clinical recovery data of Smit et al. 2022 prints t = 0.0009, df = 20, p = 0.9993,
+    # limit estimate b = 0.1894 (CI: 0.0046, 0.3742).
+    from pathlib import Path
+
+    import pandas as pd
+
+    from metasift.stats import meta_analysis
+
+    data = Path(__file__).parents[1] / "data" / "peer-support" / "smit2022_clinical_recovery.csv"
+    studies = pd.read_csv(data)
+    fit = meta_analysis(studies["g"], sei=studies["g_se"], method="REML", test="knha")
+    res = egger_test(fit)
+    assert res.df == 20
+    assert round(res.statistic, 4) == 0.0009
+    assert round(res.pval, 4) == 0.9993
+    assert (round(res.limit_estimate, 4), round(res.ci_lb, 4), round(res.ci_ub, 4)) == (
+        0.1894,
+        0.0046,
+        0.3742,
+    )
+    # an explicit option still wins over the fit's: the z test of the same regression
+    as_z = egger_test(fit, test="z")
+    assert (round(as_z.ci_lb, 4), round(as_z.ci_ub, 4)) == (0.0286, 0.3501)

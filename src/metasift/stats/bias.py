@@ -191,9 +191,9 @@ def egger_test(
     *,
     sei: ArrayLike | None = None,
     slab: Sequence[Any] | ArrayLike | None = None,
-    method: str = "REML",
-    test: str = "z",
-    level: float = 0.95,
+    method: str | None = None,
+    test: str | None = None,
+    level: float | None = None,
     predictor: str = "sei",
     model: str = "rma",
     ni: ArrayLike | None = None,
@@ -213,7 +213,9 @@ def egger_test(
         Study labels.
     method, test, level
         tau^2 estimator, test and confidence level of the meta-regression (model "rma");
-        as in :func:`metasift.meta_analysis`.
+        as in :func:`metasift.meta_analysis`. Default: those of ``yi`` when it is a
+        fitted :class:`MetaResult` (as metafor's ``regtest`` of an ``rma`` fit inherits
+        them), else "REML", "z" and 0.95.
     predictor : str
         metafor's predictors: "sei" (standard error, the default), "vi" (sampling variance),
         "ni" (sample size), "ninv" (1/ni), "sqrtni", "sqrtninv" (1/sqrt(ni)); and
@@ -268,12 +270,32 @@ def egger_test(
     (-0.114, -0.28, 0.052)
     """
     y, v, labels = effect_arrays(yi, vi, sei, slab)
+    method, test, level = _model_options(yi, vi, sei, method, test, level)
     check_options(method, test, level)
     need_studies(y.size, 3, "egger_test")
     note = warn_few_studies(y.size, "egger_test")
     return _egger(y, v, labels, predictor=predictor, model=model, method=method, test=test,
                   level=level, sizes=(ni, n1i, n2i), tau2=tau2,
                   notes=() if note is None else (note,))  # fmt: skip
+
+
+def _model_options(
+    yi: Any,
+    vi: ArrayLike | None,
+    sei: ArrayLike | None,
+    method: str | None,
+    test: str | None,
+    level: float | None,
+) -> tuple[str, str, float]:
+    """Options not given are those of a fitted result passed as ``yi``, else the defaults."""
+    fitted = vi is None and sei is None and hasattr(yi, "method") and hasattr(yi, "test")
+    if method is None:
+        method = str(yi.method) if fitted else "REML"
+    if test is None:
+        test = str(yi.test) if fitted else "z"
+    if level is None:
+        level = float(yi.level) if fitted and hasattr(yi, "level") else 0.95
+    return method, test, level
 
 
 @dataclass(frozen=True)
