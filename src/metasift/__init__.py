@@ -47,6 +47,8 @@ if TYPE_CHECKING:
         simulate_records,
         write_records,
     )
+    from metasift.report.run import RunResult, run_review
+    from metasift.report.tables import write_tables
     from metasift.review import (
         AgreementResult,
         AppraisalTool,
@@ -65,9 +67,11 @@ if TYPE_CHECKING:
         krippendorff_alpha,
         load_protocol,
         percent_agreement,
+        propose_judgement,
         rob2_overall,
         write_template,
     )
+    from metasift.review.analysis_plan import AnalysisPlan
     from metasift.stats import (
         EffectSizes,
         MetaRegressionResult,
@@ -100,6 +104,7 @@ if TYPE_CHECKING:
         subgroup_analysis,
         trim_and_fill,
     )
+    from metasift.synthesis import OutcomeSynthesis, SynthesisResults, run_analysis
 
 __version__ = "0.1.0"
 
@@ -112,6 +117,14 @@ _LAZY: dict[str, tuple[str, str]] = {
     "appraisal_tool": ("metasift.review", "appraisal_tool"),
     "extraction_table": ("metasift.review", "extraction_table"),
     "rob2_overall": ("metasift.review", "rob2_overall"),
+    "propose_judgement": ("metasift.review", "propose_judgement"),
+    "AnalysisPlan": ("metasift.review.analysis_plan", "AnalysisPlan"),
+    "run_analysis": ("metasift.synthesis", "run_analysis"),
+    "SynthesisResults": ("metasift.synthesis", "SynthesisResults"),
+    "OutcomeSynthesis": ("metasift.synthesis", "OutcomeSynthesis"),
+    "write_tables": ("metasift.report.tables", "write_tables"),
+    "run_review": ("metasift.report.run", "run_review"),
+    "RunResult": ("metasift.report.run", "RunResult"),
     "AgreementResult": ("metasift.review", "AgreementResult"),
     "Coefficient": ("metasift.review", "Coefficient"),
     "DedupResult": ("metasift.records", "DedupResult"),
@@ -184,6 +197,7 @@ __all__ = [
     "RECORD_COLUMNS",
     "ROB_TOOLS",
     "AgreementResult",
+    "AnalysisPlan",
     "AppraisalTool",
     "Coefficient",
     "ConvergenceWarning",
@@ -199,6 +213,7 @@ __all__ = [
     "MetaResult",
     "MetasiftError",
     "NotPooled",
+    "OutcomeSynthesis",
     "PrismaCounts",
     "PrismaFlow",
     "Problem",
@@ -207,7 +222,9 @@ __all__ = [
     "Review",
     "RobTable",
     "RobTool",
+    "RunResult",
     "SubgroupResult",
+    "SynthesisResults",
     "__version__",
     "agreement",
     "ahrq_quality",
@@ -240,6 +257,7 @@ __all__ = [
     "percent_agreement",
     "pet_peese",
     "prisma_flow",
+    "propose_judgement",
     "read_prisma_csv",
     "read_records",
     "read_records_bytes",
@@ -248,6 +266,8 @@ __all__ = [
     "rob_summary",
     "rob_tool",
     "rob_traffic_light",
+    "run_analysis",
+    "run_review",
     "save_figure",
     "sd_from_ci",
     "sd_from_se",
@@ -259,6 +279,7 @@ __all__ = [
     "trim_and_fill",
     "write_records",
     "write_rob_table",
+    "write_tables",
     "write_template",
 ]
 

@@ -1,65 +1,75 @@
-"""The main job of ``make demo``: the worked example's pooled results, as a table.
+"""The main job of ``make demo``: the worked example, from its data to its report.
 
-The worked example is the peer-support review of Smit et al. (2022): three outcomes,
-pooled with a random-effects model (REML tau^2, Hartung-Knapp-Sidik-Jonkman intervals).
-Later stages grow this into the whole example review (examples/peer-support).
+The worked example (examples/peer-support) is the peer-support review of Smit et al.
+(2022): 28 randomised trials, three outcomes. The demo enters the study-level data into the
+review's store with the example's ``build_store.py``, runs the analysis plan with
+:func:`metasift.report.run.run_review`, prints the three pooled results next to the
+published ones and says where the report is.
 """
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
+from types import ModuleType
 
 import pandas as pd
 
-from metasift.stats import meta_analysis
+from metasift.errors import InputError
+from metasift.report.run import RunResult, run_review
 
-OUTCOMES = ("clinical", "personal", "functional")
-DATA_DIR = Path(__file__).resolve().parents[2] / "examples" / "peer-support" / "data"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "peer-support"
+PUBLISHED = "data/smit2022_expected_pooled.csv"
 
 
-def _data_file(outcome: str) -> Path:
-    path = DATA_DIR / f"smit2022_{outcome}_recovery.csv"
+def _build_script(folder: Path) -> ModuleType:
+    path = folder / "build_store.py"
     if not path.exists():
-        raise FileNotFoundError(
-            f"{path} is missing: the demo runs from a checkout of the metasift repository"
-        )
-    return path
+        raise InputError(f"{path} is missing: the demo runs from a checkout of the repository")
+    spec = importlib.util.spec_from_file_location("peer_support_build_store", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def pooled_table() -> pd.DataFrame:
-    """One row per outcome: k, g, 95% CI, p, tau^2, Q, and I^2 from Q and from tau^2."""
+def run_example(folder: Path = EXAMPLE) -> RunResult:
+    """Build the example's store from ``folder/data`` and run the review."""
+    _build_script(folder).build(folder)
+    return run_review(folder)
+
+
+def comparison_table(result: RunResult, folder: Path = EXAMPLE) -> pd.DataFrame:
+    """The pooled result of each outcome (all studies) beside the published one."""
+    pooled = result.results.pooled_effects()
+    main = pooled[pooled["facet"].eq("all")].set_index("group")
+    published = pd.read_csv(folder / PUBLISHED).set_index("outcome")
     rows = []
-    for outcome in OUTCOMES:
-        studies = pd.read_csv(_data_file(outcome))
-        res = meta_analysis(
-            studies["g"], sei=studies["g_se"], slab=studies["study"], method="REML", test="knha"
-        )
+    for group, row in main.iterrows():
+        paper = published.loc[group]
         rows.append(
             {
-                "outcome": f"{outcome} recovery",
-                "k": res.k,
-                "g": res.estimate,
-                "ci_lb": res.ci_lb,
-                "ci_ub": res.ci_ub,
-                "pval": res.pval,
-                "tau2": res.tau2,
-                "qe": res.qe,
-                "qe_pval": res.qe_pval,
-                "i2_q_pct": 100 * res.i2_q,
-                "i2_pct": 100 * res.i2,
+                "outcome": group,
+                "k": int(row["k"]),
+                "g": f"{row['estimate']:.2f}",
+                "95% CI": f"{row['ci_lb']:.2f} to {row['ci_ub']:.2f}",
+                "I2 %": f"{100 * row['i2']:.0f}",
+                "published g": f"{paper['published_g']:.2f}",
+                "published CI": f"{paper['published_ci_lb']:.2f} to {paper['published_ci_ub']:.2f}",
+                "published I2 %": f"{paper['published_I2_pct']:.0f}",
             }
         )
     return pd.DataFrame(rows)
 
 
 def main() -> None:
-    """Print the worked example's three pooled results."""
-    table = pooled_table()
-    print("Peer support for people with mental illness (Smit et al. 2022)")
-    print("Random effects: REML tau^2, Hartung-Knapp-Sidik-Jonkman 95% CI (t, k-1 df)\n")
-    print(table.to_string(index=False, float_format=lambda x: f"{x:.4f}"))
-    print("\nPublished: clinical g = 0.19 (0.11-0.27), I2 = 10%; personal g = 0.15")
-    print("(0.04-0.27), I2 = 43%; functional g = 0.08 (-0.02 to 0.18), I2 = 36%.")
+    """Run the worked example and print where its outputs are."""
+    result = run_example()
+    print("Peer support for individuals with mental illness (Smit et al. 2022)")
+    print("Random effects: REML tau^2, Hartung-Knapp-Sidik-Jonkman 95% CI, I2 from Q\n")
+    print(comparison_table(result).to_string(index=False))
+    print(f"\nTables: {result.output / 'tables'}")
+    print(f"Report: {result.report}" if result.report else "Report: not written")
 
 
 if __name__ == "__main__":
