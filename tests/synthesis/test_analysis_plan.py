@@ -5,11 +5,12 @@ allowed."""
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
 
-from metasift.review import ProtocolError, parse_protocol
+from metasift.review import Protocol, ProtocolError, parse_protocol
 from metasift.review._template import TEMPLATE
 from metasift.review.analysis_plan import (
     AnalysisOptions,
@@ -175,7 +176,8 @@ method = "DL"
 [analysis.groups.wellbeing]
 method = "DL"
 """
-    protocol = _protocol(analysis)  # the schema is fine; the names are not
+    # the schema is fine; the names are not
+    protocol = Protocol.model_validate(tomllib.loads(_text(analysis)))
     found = {(".".join(map(str, loc)), message) for loc, message in analysis_errors(protocol)}
     expected_keys = {
         "analysis.subgroups",
@@ -213,3 +215,6 @@ method = "DL"
     assert lines["analysis.subgroups"] == _line(text, 'subgroups = ["setting", "provider"]')
     assert lines["analysis.groups.wellbeing"] == _line(text, "[analysis.groups.wellbeing]")
     assert str(path) in str(caught.value)
+    # reading review.toml reports the same problems, with their lines
+    read = {key: line for line, key, _ in _errors(analysis)}
+    assert read == lines

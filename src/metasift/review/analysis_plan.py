@@ -312,9 +312,13 @@ def check_analysis_plan(protocol: Protocol, toml: str | Path | None = None) -> N
     """Raise :class:`~metasift.review.ProtocolError` listing :func:`analysis_errors`, with
     the line of each key when ``toml`` (the review.toml file) is given.
 
+    :func:`~metasift.review.protocol.parse_protocol` runs the same checks when it reads a
+    review.toml; this function checks a protocol built another way.
+
     Examples
     --------
-    >>> from metasift.review.protocol import parse_protocol
+    >>> import tomllib
+    >>> from metasift.review.protocol import Protocol
     >>> text = '''[review]
     ... title = "x"
     ... [team]
@@ -324,7 +328,7 @@ def check_analysis_plan(protocol: Protocol, toml: str | Path | None = None) -> N
     ... [analysis]
     ... subgroups = ["setting"]
     ... '''
-    >>> check_analysis_plan(parse_protocol(text))
+    >>> check_analysis_plan(Protocol.model_validate(tomllib.loads(text)))
     Traceback (most recent call last):
     ...
     metasift.review.protocol.ProtocolError: 1 problem(s) in the protocol:

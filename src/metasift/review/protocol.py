@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from metasift.errors import InputError
 from metasift.review._toml_lines import key_lines, line_of
-from metasift.review.analysis_plan import AnalysisPlan
+from metasift.review.analysis_plan import AnalysisPlan, analysis_errors
 
 __all__ = [
     "DECISIONS",
@@ -253,7 +253,8 @@ class Protocol(_Model):
     """A validated ``review.toml``.
 
     Sections filled by later steps of a review (``classification``, ``risk_of_bias``,
-    ``characteristics``, ``outcomes``, ``analysis``) are kept as plain tables here.
+    ``characteristics``, ``outcomes``, ``analysis``) may be empty; names that one section
+    uses from another (a facet in the analysis plan, a coder in the team) are checked.
 
     Examples
     --------
@@ -476,7 +477,7 @@ def parse_protocol(text: str, source: str = "review.toml") -> Protocol:
             loc = tuple(item["loc"])
             problems.append((line_of(lines, loc), _dotted(loc), _describe(item)))
         raise ProtocolError(source, problems) from None
-    cross = _cross_errors(protocol) + _role_errors(protocol)
+    cross = _cross_errors(protocol) + _role_errors(protocol) + analysis_errors(protocol)
     if cross:
         raise ProtocolError(
             source,
