@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import pandas as pd
 import typer
@@ -20,7 +20,9 @@ from rich.table import Table
 from rich.text import Text
 
 from metasift.errors import MetasiftError
-from metasift.review import Review
+
+if TYPE_CHECKING:
+    from metasift.review import Review
 
 __all__ = ["AsJson", "Folder", "handles_errors"]
 
@@ -59,6 +61,8 @@ def handles_errors(function: F) -> F:
 
 @contextmanager
 def _review(folder: Path) -> Iterator[Review]:
+    from metasift.review import Review
+
     review = Review.open(folder)
     try:
         yield review

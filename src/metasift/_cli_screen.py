@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import typer
@@ -17,7 +17,9 @@ from rich.panel import Panel
 from rich.text import Text
 
 from metasift.errors import InputError
-from metasift.review import Review
+
+if TYPE_CHECKING:
+    from metasift.review import Review
 
 __all__ = ["dedup_loop", "keyword_pattern", "resolve_loop", "screen_loop"]
 

@@ -11,7 +11,6 @@ import typer
 
 from metasift import _cli_common as _cli
 from metasift.errors import InputError
-from metasift.review import appraisal
 
 __all__ = ["appraise_app", "classify_app", "study_app"]
 
@@ -352,6 +351,8 @@ def appraise_figure(
         raise InputError(f"kind {kind!r}: use traffic or summary")
     with _cli._review(folder) as review:
         tool = review.appraisal_tool
+        from metasift.review import appraisal
+
         frame = appraisal.robvis_frame(review.appraisal_table(), tool, outcome)
     draw = rob_traffic_light if kind == "traffic" else rob_summary
     figure = draw(frame, "ROB2" if tool.key == "rob2" else "Generic")

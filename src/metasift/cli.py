@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import warnings
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pandas as pd
 import typer
@@ -26,7 +26,10 @@ from metasift._cli_common import (
     _table,
     handles_errors,
 )
-from metasift.review import STAGES, Review
+from metasift.review._vocabulary import STAGES
+
+if TYPE_CHECKING:
+    from metasift.review import Review
 
 __all__ = ["app"]
 
@@ -56,6 +59,8 @@ def init(
 
     Example: `metasift init peer-support --title "Peer support for adults with mental illness"`
     """
+    from metasift.review import Review
+
     existed = (folder / "review.toml").exists()
     with Review.create(folder, title) as review:
         where = review.store.dialect

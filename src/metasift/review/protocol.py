@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from metasift.errors import InputError
 from metasift.review._toml_lines import key_lines, line_of
+from metasift.review._vocabulary import DECISIONS, STAGES
 from metasift.review.analysis_plan import AnalysisPlan, analysis_errors
 
 __all__ = [
@@ -29,10 +30,6 @@ __all__ = [
     "parse_protocol",
 ]
 
-#: Screening stages, in order.
-STAGES: tuple[str, ...] = ("title_abstract", "full_text")
-#: Decisions a reviewer can record.
-DECISIONS: tuple[str, ...] = ("include", "exclude", "maybe")
 #: Kinds of source, as the PRISMA 2020 flow diagram counts them.
 SOURCE_KINDS: tuple[str, ...] = ("database", "register", "website", "organisation", "citation")
 #: Kinds whose records go through deduplication and title/abstract screening (the left
