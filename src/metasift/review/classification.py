@@ -182,20 +182,30 @@ def item_status(coded: pd.DataFrame, coders: Sequence[str], by_study: bool = Fal
     columns = ["study", "item", "status", "final", "note", *[f"by_{c}" for c in coders]]
     if coded.empty:
         return pd.DataFrame(columns=columns)
-    coded = coded.astype({"consensus": bool})
-    started = coded[~coded["consensus"]].groupby("study")["reviewer"].agg(set)
+    # Plain dictionaries rather than a pandas groupby: a review has thousands of items and
+    # a DataFrame per item cost about a millisecond each.
+    started: dict[Any, set[str]] = {}
+    groups: dict[tuple[Any, Any], tuple[dict[str, Any], list[tuple[Any, Any]]]] = {}
+    columns_in = ("study", "item", "reviewer", "value", "note", "consensus")
+    for study, item, reviewer, value, note, consensus in zip(
+        *(coded[c] for c in columns_in), strict=True
+    ):
+        own, settled = groups.setdefault((study, item), ({}, []))
+        if bool(consensus):
+            settled.append((value, note))
+        else:
+            own[reviewer] = value
+            started.setdefault(study, set()).add(reviewer)
     rows = []
-    for (study, item), block in coded.groupby(["study", "item"], sort=False):
-        own = block[~block["consensus"]].set_index("reviewer")
-        settled = block[block["consensus"]]
-        values = {c: own.loc[c, "value"] for c in coders if c in own.index}
+    for (study, item), (own, settled) in groups.items():
+        values = {c: own[c] for c in coders if c in own}
         if by_study:
             values |= {c: None for c in coders if c in started.get(study, set()) - set(values)}
         done = len(values) == len(coders)
         agreed = done and all(_same(v, next(iter(values.values()))) for v in values.values())
-        if not settled.empty:
-            status, final = "resolved", settled["value"].iloc[-1]
-            note = str(settled["note"].iloc[-1])
+        if settled:
+            status, final = "resolved", settled[-1][0]
+            note = str(settled[-1][1])
         elif agreed:
             status, final, note = "agreed", next(iter(values.values())), ""
         else:
