@@ -66,6 +66,20 @@ def count(value: Any) -> str:
     return f"{round(float(value)):,}" if is_number(value) else MISSING
 
 
+def participants(row: Any) -> str:
+    """Participants of a pooled row: ``≥`` when some comparisons have no group sizes
+    (``n_unknown``), as the tables of the synthesis write it.
+
+    Examples
+    --------
+    >>> participants({"n": 2744, "n_unknown": 7}), participants({"n": 4104, "n_unknown": 0})
+    ('≥2,744', '4,104')
+    """
+    shown = count(row.get("n"))
+    unknown = row.get("n_unknown")
+    return f"≥{shown}" if is_number(row.get("n")) and is_number(unknown) and unknown else shown
+
+
 def percent(fraction: Any, digits: int = 0) -> str:
     """A fraction as a percentage (``0.4254`` -> ``43%``); a dash when missing.
 

@@ -23,6 +23,7 @@ from metasift.report._format import (
     number,
     p_text,
     p_value,
+    participants,
     percent,
     symbols,
 )
@@ -157,7 +158,7 @@ class _Footnotes:
 def _cell_row(row: Mapping[str, Any], measure: str, notes: _Footnotes) -> TableRow:
     k = int(row.get("k") or 0)
     studies = int(row.get("k_studies") or 0)
-    first = [str(row["category"]), f"{k} ({studies})", count(row.get("n"))]
+    first = [str(row["category"]), f"{k} ({studies})", participants(row)]
     if row.get("status") != "pooled":
         rest = [MISSING] * 6 + [str(row.get("status", "")), notes.mark(row.get("note"))]
         return TableRow(tuple(first + rest), "muted")

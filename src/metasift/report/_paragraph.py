@@ -11,7 +11,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from metasift.plots._common import RATIO_MEASURES
-from metasift.report._format import ci_text, count, is_number, number, p_text, percent
+from metasift.report._format import (
+    ci_text,
+    count,
+    is_number,
+    number,
+    p_text,
+    participants,
+    percent,
+)
 from metasift.stats.interpret import label_effect_size, label_heterogeneity
 
 __all__ = ["effect_sentence", "effect_stats", "subgroup_sentence"]
@@ -48,7 +56,8 @@ def effect_stats(row: Row, measure: str, level: float = 0.95, with_n: bool = Tru
     if is_number(row.get("qe_pval")) and int(row.get("k") or 0) > 1:
         text += f"; I²={percent(row.get('i2'))}, {p_text(row.get('qe_pval'))}"
     if with_n and is_number(row.get("n")) and float(row["n"]) > 0:
-        text += f", N={count(row.get('n'))}"
+        shown = participants(row)  # "≥2,744" when some comparisons lack group sizes
+        text += f", N{shown}" if shown.startswith("≥") else f", N={shown}"
     return text
 
 
