@@ -282,3 +282,15 @@ def test_rerun_gives_the_same_bytes(peer: tuple, peer_html: str) -> None:
     written = write_report(review, results)  # a second rendering, in a fresh figure set
     assert written == Path(review.folder) / "output" / "report.html"
     assert written.read_bytes() == peer_html.encode("utf-8")
+
+
+def test_sensitivity_sets_are_named_by_their_description(peer_html: str, peer: tuple) -> None:
+    table = _doc(peer_html).get_element_by_id("table-sensitivity")
+    names = [_text(row.findall("td")[1]) for row in table.iter("tr") if row.findall("td")]
+    assert "without studies at high risk of bias" in names
+    assert "without_high_risk" not in names
+    _, results = peer
+    sets = results.sensitivity()
+    mine = sets[sets["analysis"].eq("without_high_risk")].set_index("outcome")
+    shown = [r for r in table.iter("tr") if "without studies at high" in _text(r)]
+    assert [_text(r.findall("td")[2]) for r in shown] == [str(k) for k in mine["k"]]

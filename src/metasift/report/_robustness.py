@@ -96,7 +96,13 @@ def _sensitivity_table(outcomes: Mapping[str, OutcomeSynthesis], level: float) -
         if sets.empty:
             continue
         rows.append(_row(synthesis, _main_row(synthesis), _name(synthesis)))
-        rows += [_row(synthesis, dict(r), "") for _, r in sets.iterrows()]
+        described = synthesis.settings.sensitivity.sets
+        for _, found in sets.iterrows():
+            row = dict(found)
+            spec = described.get(str(row["analysis"]))
+            if spec is not None and spec.description:  # the plan's words, not its key
+                row["analysis"] = spec.description
+            rows.append(_row(synthesis, row, ""))
     if not rows:
         return None
     return Table.build(
