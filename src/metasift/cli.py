@@ -26,7 +26,7 @@ from metasift._cli_common import (
     _table,
     handles_errors,
 )
-from metasift.review._vocabulary import STAGES
+from metasift._vocabulary import STAGES
 
 if TYPE_CHECKING:
     from metasift.review import Review

@@ -15,9 +15,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from metasift._vocabulary import DECISIONS, STAGES
 from metasift.errors import InputError
 from metasift.review._toml_lines import key_lines, line_of
-from metasift.review._vocabulary import DECISIONS, STAGES
 from metasift.review.analysis_plan import AnalysisPlan, analysis_errors
 
 __all__ = [

@@ -1,5 +1,6 @@
-"""Names of the screening vocabulary, in a module without imports so that the command
-line can show them without loading the review layer."""
+"""Names of the screening vocabulary, shared by the review layer and the command line, in
+a module without imports so that the command line can show them without loading the review
+layer (whose package imports all of it)."""
 
 from __future__ import annotations
 
