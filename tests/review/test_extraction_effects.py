@@ -22,7 +22,10 @@ ONE_EXTRACTOR = SECTIONS.replace(
 )
 _BLOCK = "[classification]\n[risk_of_bias]\n[characteristics]\n[outcomes]\n"
 #: The columns every analysable table has, in order (one facet: setting).
-COLUMNS = ["study", "comparison", "setting", "quality", "source", "yi", "vi", "n1i", "n2i"]
+COLUMNS = [
+    "study", "comparison", "setting", "instrument", "construct", "quality", "source", "yi", "vi",
+    "n1i", "n2i",
+]  # fmt: skip
 
 
 def set_analysis(path: Path, **settings: str) -> None:

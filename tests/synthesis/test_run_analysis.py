@@ -451,8 +451,8 @@ def test_tables_have_fixed_columns_and_order(bcg: Path) -> None:
         "note",
     ]  # fmt: skip
     assert list(tables["studies"].columns) == [
-        "outcome", "stratum", "study", "comparison", "alloc", "era", "quality", "yi", "vi",
-        "sei", "weight", "n1i", "n2i", "ci_lb", "ci_ub",
+        "outcome", "stratum", "study", "comparison", "alloc", "era", "instrument", "construct",
+        "quality", "yi", "vi", "sei", "weight", "n1i", "n2i", "ci_lb", "ci_ub",
     ]  # fmt: skip
     # subgroups not given: every facet, pre-specified, categories in the protocol's order
     pooled = tables["pooled_effects"]

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from metasift.review.analysis_plan import AnalysisOptions, AnalysisPlan
+from metasift.review.analysis_plan import OUTCOME_SUBGROUPS, AnalysisOptions, AnalysisPlan
 from metasift.review.appraisal_tools import AppraisalTool, ahrq_quality, rob2_overall
 from metasift.review.protocol import Protocol
 from metasift.stats._format import METHOD_NAMES
@@ -52,6 +52,11 @@ _BIAS_TESTS = {
     "egger": "Egger's regression test",
     "begg": "Begg's rank correlation test",
     "trim_and_fill": "trim-and-fill",
+}
+#: How the methods name a subgroup analysis by an outcome-level extraction field.
+_OUTCOME_FIELD_WORDS = {
+    "instrument": "instrument used",
+    "construct": "construct measured",
 }
 #: Software named in the report, by distribution name.
 SOFTWARE = ("metasift", "numpy", "scipy", "pandas", "matplotlib")
@@ -274,9 +279,13 @@ def _subgroups(protocol: Protocol, options: AnalysisOptions) -> str:
         chosen = {facet: "pre-specified" for facet in protocol.classification.facets}
     if not chosen:
         return "No subgroup analyses were planned."
+    facets = protocol.classification.facets
+    fields = [f for f in chosen if f in OUTCOME_SUBGROUPS and f not in facets]
     kinds = []
     for kind in ("pre-specified", "post hoc"):
-        names = [f for f, k in chosen.items() if k == kind]
+        names = [
+            _OUTCOME_FIELD_WORDS[f] if f in fields else f for f, k in chosen.items() if k == kind
+        ]
         if names:
             kinds.append(f"{join_words(names)} ({kind})")
     tau2 = (
@@ -284,10 +293,17 @@ def _subgroups(protocol: Protocol, options: AnalysisOptions) -> str:
         if options.subgroup_tau2 == "separate"
         else ("one τ² shared by the subgroups")
     )
-    return (
+    text = (
         f"Subgroups were analysed by {join_words(kinds)}, with {tau2}; differences between "
         "subgroups were tested with Cochran's Q between subgroups."
     )
+    if fields:
+        named = join_words([_OUTCOME_FIELD_WORDS[f] for f in fields], "or")
+        text += (
+            f" The {named} was extracted for each study and outcome; its categories were the "
+            "values recorded, and comparisons without one were left out of that analysis."
+        )
+    return text
 
 
 def _sensitivity(options: AnalysisOptions) -> str:

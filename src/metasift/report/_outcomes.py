@@ -1,6 +1,6 @@
 """One section per outcome: the results paragraph, the forest plot with subgroups, the
 funnel plot (when the plan's publication-bias minimum is reached), the pooled-effects
-table of every cell (all studies and each category of each facet, "not applicable" cells
+table of every cell (all studies and each category of each subgroup, "not applicable" cells
 included) and the notes of the fits.
 """
 
@@ -227,7 +227,7 @@ def _pooled_table(synthesis: OutcomeSynthesis, key: str, title: str) -> Table:
     )
     return Table.build(
         f"{key}-pooled",
-        f"Pooled effects on {title.lower()}: all comparisons and each category of each facet",
+        f"Pooled effects on {title.lower()}: all comparisons and each category of each subgroup",
         header,
         rows,
         [False, True, True, True, True, True, True, True, True, False, False],

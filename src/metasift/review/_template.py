@@ -113,8 +113,9 @@ min_studies = 2                        # fewer comparisons in a cell: "not appli
 multi_arm = "combine"                  # combine the intervention arms, or split the control
 comparators = "together"               # together, or apart: every analysis is run within
 comparator_facet = "comparator"        # each category of this [classification.facets] facet
-# Subgroup facets of [classification.facets]: a list (pre-specified), or a table saying
-# which are post hoc, e.g. subgroups = {{ setting = "pre-specified", format = "post hoc" }}.
+# Subgroup facets of [classification.facets], or the outcome fields "instrument" and
+# "construct": a list (pre-specified), or a table saying which are post hoc, e.g.
+# subgroups = {{ setting = "pre-specified", format = "post hoc" }}.
 # Left out: every facet, as pre-specified; [] for none.
 # subgroups = ["setting"]
 subgroup_tau2 = "separate"             # separate: tau^2 per subgroup; common: one shared

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BIAS_TESTS",
     "MEASURES",
+    "OUTCOME_SUBGROUPS",
     "AnalysisOptions",
     "AnalysisPlan",
     "PublicationBias",
@@ -41,6 +42,10 @@ MEASURES: tuple[str, ...] = ("SMD", "MD", "ROM", "OR", "RR", "RD")
 BIAS_TESTS: tuple[str, ...] = ("egger", "begg", "trim_and_fill")
 #: Labels of a subgroup analysis, as every table shows them.
 SUBGROUP_KINDS: tuple[str, ...] = ("pre-specified", "post hoc")
+#: Outcome-level extraction fields that ``subgroups`` may name besides the facets: coded
+#: per study and outcome, their categories are the values found in the outcome's table.
+#: A facet of ``[classification.facets]`` with one of these names takes precedence.
+OUTCOME_SUBGROUPS: tuple[str, ...] = ("instrument", "construct")
 
 Loc = tuple[str | int, ...]
 Value = str | bool | int | float
@@ -175,7 +180,9 @@ class AnalysisPlan(AnalysisOptions):
         ``comparator_facet``.
     subgroups : dict or None
         Facet -> "pre-specified" or "post hoc"; None (not given) analyses every facet as
-        pre-specified, an empty list none.
+        pre-specified, an empty list none. Besides facets, the outcome-level extraction
+        fields ``"instrument"`` and ``"construct"`` (:data:`OUTCOME_SUBGROUPS`) may be
+        named; a facet of the same name wins.
     subgroup_tau2 : {"separate", "common"}
         tau^2 per subgroup, or one shared.
     sensitivity : Sensitivity
@@ -268,9 +275,13 @@ def _facet_errors(protocol: Protocol, loc: Loc, options: AnalysisOptions) -> lis
     facets = list(protocol.classification.facets)
     errors: list[tuple[Loc, str]] = []
     for facet in options.subgroups or {}:
-        if facet not in facets:
+        if facet not in facets and facet not in OUTCOME_SUBGROUPS:
             known = ", ".join(facets) or "none declared"
-            message = f"{facet!r} is not a facet of [classification.facets] ({known})"
+            fields = " or ".join(repr(f) for f in OUTCOME_SUBGROUPS)
+            message = (
+                f"{facet!r} is not a facet of [classification.facets] ({known}) or an "
+                f"outcome field ({fields})"
+            )
             errors.append(((*loc, "subgroups"), message))
     if options.comparators == "apart" and options.comparator_facet not in facets:
         message = (
@@ -285,7 +296,8 @@ def _facet_errors(protocol: Protocol, loc: Loc, options: AnalysisOptions) -> lis
 def analysis_errors(protocol: Protocol) -> list[tuple[Loc, str]]:
     """Problems of ``[analysis]`` against the rest of the protocol, as (key path, message).
 
-    Checks that subgroup facets, the comparator facet and sensitivity exclusions name
+    Checks that subgroups name facets (or the outcome fields of
+    :data:`OUTCOME_SUBGROUPS`), that the comparator facet and sensitivity exclusions name
     facets, categories and characteristics fields that exist, and that override tables
     name outcomes of ``[outcomes]`` and their construct groups.
     """
@@ -333,7 +345,7 @@ def check_analysis_plan(protocol: Protocol, toml: str | Path | None = None) -> N
     ...
     metasift.review.protocol.ProtocolError: 1 problem(s) in the protocol:
       review.toml, analysis.subgroups: 'setting' is not a facet of [classification.facets]
-      (none declared)
+      (none declared) or an outcome field ('instrument' or 'construct')
     """
     from metasift.review._toml_lines import key_lines, line_of
     from metasift.review.protocol import ProtocolError, _dotted

@@ -8,7 +8,9 @@ Every extracted field is a study event of kind ``extraction`` whose item is a pa
 - ``arm|ARM|FIELD``: ``role`` (intervention / control), ``n_randomised``, ``n_analysed``,
   ``description``;
 - ``outcome|OUTCOME|FIELD``: ``instrument``, ``timepoint``, ``direction`` (of the scale
-  used: higher or lower is better);
+  used: higher or lower is better) and ``construct`` (free text: the finer construct or
+  instrument family the instrument measures, e.g. "Depression" or "Quality of life",
+  which subgroup analyses can use);
 - ``value|OUTCOME|ARM|FIELD``: ``n``, ``mean``, ``sd``, ``se``, ``ci_lb``, ``ci_ub``,
   ``ci_level``, ``median``, ``q1``, ``q3``, ``minimum``, ``maximum``, ``events``,
   ``change`` (True for change-from-baseline scores) and the ``unit`` of the values
@@ -44,13 +46,14 @@ __all__ = [
     "availability_items",
     "characteristic_items",
     "effect_items",
+    "outcome_items",
     "split_items",
     "value_items",
 ]
 
 ARM_FIELDS = ("role", "n_randomised", "n_analysed", "description")
 ROLES = ("intervention", "control")
-OUTCOME_FIELDS = ("instrument", "timepoint", "direction")
+OUTCOME_FIELDS = ("instrument", "timepoint", "direction", "construct")
 VALUE_FIELDS = (
     "n",
     "mean",
@@ -172,20 +175,58 @@ def _outcome(protocol: Protocol, outcome: str) -> str:
     return outcome
 
 
+def _outcome_field(outcome: str, field: str, value: Any, where: str) -> dict[str, str]:
+    text = str(value or "").strip()
+    if field == "direction":
+        text = text.lower()
+        if text not in ("", "higher", "lower"):
+            raise InputError(f"{where} = {value!r}: use higher or lower (is better)")
+    return {f"outcome|{outcome}|{field}": text}
+
+
+def outcome_items(protocol: Protocol, outcome: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Outcome-level fields of a study (instrument, timepoint, direction, construct),
+    checked; a study that reports only effects records them this way.
+
+    Examples
+    --------
+    >>> from metasift.review.protocol import parse_protocol
+    >>> p = parse_protocol('[review]\\ntitle = "x"\\n[team]\\nreviewers = ["ann", "dana"]\\n'
+    ...     '[screening.title_abstract]\\narbiter = "dana"\\n[outcomes.qol]\\n')
+    >>> outcome_items(p, "qol", {"construct": "Quality of life", "direction": "Higher"})
+    {'outcome|qol|construct': 'Quality of life', 'outcome|qol|direction': 'higher'}
+    """
+    outcome = _outcome(protocol, outcome)
+    items: dict[str, Any] = {}
+    for field, value in fields.items():
+        if field not in OUTCOME_FIELDS:
+            raise InputError(
+                f"{outcome}: {field} is not an outcome field; fields are {list(OUTCOME_FIELDS)}"
+            )
+        items |= _outcome_field(outcome, field, value, f"{outcome}: {field}")
+    return items
+
+
 def value_items(
     protocol: Protocol, outcome: str, arm: str, fields: Mapping[str, Any]
 ) -> dict[str, Any]:
     """Fields of an outcome's value in one arm, checked; outcome fields (instrument,
-    timepoint, direction) given here are stored at the outcome level."""
+    timepoint, direction, construct) given here are stored at the outcome level.
+
+    Examples
+    --------
+    >>> from metasift.review.protocol import parse_protocol
+    >>> p = parse_protocol('[review]\\ntitle = "x"\\n[team]\\nreviewers = ["ann", "dana"]\\n'
+    ...     '[screening.title_abstract]\\narbiter = "dana"\\n[outcomes.qol]\\n')
+    >>> value_items(p, "qol", "peer", {"mean": 2, "construct": " Quality of life "})
+    {'value|qol|peer|mean': 2.0, 'outcome|qol|construct': 'Quality of life'}
+    """
     outcome, arm = _outcome(protocol, outcome), _name(arm, "arm")
     items: dict[str, Any] = {}
     for field, value in fields.items():
         where = f"{outcome}, arm {arm!r}: {field}"
         if field in OUTCOME_FIELDS:
-            text = str(value or "").strip().lower() if field == "direction" else value
-            if field == "direction" and text not in ("", "higher", "lower"):
-                raise InputError(f"{where} = {value!r}: use higher or lower (is better)")
-            items[f"outcome|{outcome}|{field}"] = str(text or "").strip()
+            items |= _outcome_field(outcome, field, value, where)
         elif field not in VALUE_FIELDS:
             raise InputError(
                 f"{where} is not a value field; fields are {list(VALUE_FIELDS + OUTCOME_FIELDS)}"

@@ -67,8 +67,9 @@ class ExtractionWork:
         """An outcome's value in one arm: ``n`` with mean/SD, mean/SE, mean/CI (``ci_lb``,
         ``ci_ub``, ``ci_level``), median with ``q1``/``q3`` or ``minimum``/``maximum``, or
         ``events``; ``change=True`` for change scores; ``unit`` of the values; outcome
-        fields ``instrument``, ``timepoint`` and ``direction`` (of the scale) may be given
-        too."""
+        fields ``instrument``, ``timepoint``, ``direction`` (of the scale) and
+        ``construct`` (the finer construct or instrument family measured, a possible
+        subgroup of the analysis plan) may be given too."""
         items = extraction.value_items(self.protocol, outcome, arm, fields)
         return self._extract(extractor, study, items, origin)
 

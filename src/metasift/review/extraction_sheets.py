@@ -79,7 +79,9 @@ def _rows(
     review: Review, extractor: str, tab: str, own: dict[tuple[str, str], Any]
 ) -> list[list[Any]]:
     """The extractor's current values of one tab: one row per study and key (arm,
-    outcome); outcome-level fields (instrument, ...) are repeated on each value row."""
+    outcome); outcome-level fields (instrument, ...) are repeated on each value row, or
+    make a row without an arm when the study has no values of the outcome (a study that
+    reports effects only)."""
     names = [n for n in _columns(review)[tab] if n not in ("arm", "outcome", "comparison")]
     grouped: dict[tuple[str, ...], dict[str, Any]] = {}
     if tab == "characteristics":
@@ -95,9 +97,9 @@ def _rows(
         for (study, item), value in own.items():
             parts = item.split("|")
             if parts[0] == "outcome":
-                for key, fields in grouped.items():
-                    if key[:2] == (study, parts[1]):
-                        fields[parts[2]] = value
+                mine = [key for key in grouped if key[:2] == (study, parts[1])]
+                for key in mine or [(study, parts[1], "")]:
+                    grouped.setdefault(key, {})[parts[2]] = value
     return [[*key, *[grouped[key].get(n) for n in names]] for key in sorted(grouped)]
 
 
@@ -173,7 +175,10 @@ def _instructions(review: Review, extractor: str) -> list[str]:
         "ci_lb/ci_ub, or median with q1/q3 or minimum/maximum, or events; change = yes for "
         "change scores; unit is the unit of the values as reported (converted to the "
         "outcome's unit of review.toml); direction is the direction of the study's scale "
-        "(higher/lower is better).",
+        "(higher/lower is better); instrument, timepoint, direction and construct belong "
+        "to the study's outcome (construct: the finer construct or instrument family the "
+        "instrument measures, e.g. Depression); a row without an arm holds only these, "
+        "for a study that reports effects only.",
         "effects: a study that reports only an effect gives yi with vi or sei (not both), "
         "the measure (SMD, MD, OR, ...) and n1i/n2i; several effects of one outcome each "
         "get a comparison label.",
@@ -279,7 +284,16 @@ def _items(review: Review, tab: str, row: dict[str, Any]) -> dict[str, Any]:
         return extraction.arm_items(str(given.pop("arm", "")), given)
     outcome = str(given.pop("outcome", ""))
     if tab == "values":
-        return extraction.value_items(protocol, outcome, str(given.pop("arm", "")), given)
+        arm = str(given.pop("arm", ""))
+        if not arm:  # the outcome fields of a study without values of the outcome
+            other = [f for f in given if f not in extraction.OUTCOME_FIELDS]
+            if other:
+                raise InputError(
+                    f"arm is empty but {', '.join(other)} given: a value needs its arm (a row "
+                    f"without one holds only {', '.join(extraction.OUTCOME_FIELDS)})"
+                )
+            return extraction.outcome_items(protocol, outcome, given)
+        return extraction.value_items(protocol, outcome, arm, given)
     if tab == "effects":
         return extraction.effect_items(
             protocol,

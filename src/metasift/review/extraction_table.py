@@ -15,6 +15,7 @@ import pandas as pd
 
 from metasift.errors import InputError
 from metasift.review import multi_arm_audit
+from metasift.review.analysis_plan import OUTCOME_SUBGROUPS
 from metasift.review.extraction_convert import arm_mean_sd, convert_arms, outcome_values, se_like
 from metasift.review.extraction_units import convert_units, effect_factor
 from metasift.review.protocol import OutcomeSpec
@@ -38,8 +39,9 @@ class ExtractionTable:
         Effect measure of ``yi`` (``"SMD"`` by default).
     data : DataFrame
         One row per comparison: study, comparison, one column per classification facet,
-        quality (the overall risk-of-bias rating), source (``arms`` or ``precomputed``),
-        yi, vi and the raw columns (n1i, m1i, sd1i, n2i, m2i, sd2i or ai, n1i, ci, n2i).
+        instrument and construct (the study's outcome-level fields), quality (the overall
+        risk-of-bias rating), source (``arms`` or ``precomputed``), yi, vi and the raw
+        columns (n1i, m1i, sd1i, n2i, m2i, sd2i or ai, n1i, ci, n2i).
     checks : DataFrame
         One row per value and problem found before pooling: study, arm, check, detail,
         excluded (whether the study was left out of the table for it).
@@ -114,13 +116,31 @@ def _choice(
     return found
 
 
-def _codes(review: Review, studies: pd.Series, outcome: str) -> pd.DataFrame:
-    """Facet codes and quality (the overall risk-of-bias rating of the study, or of the
-    study's outcome for a tool assessed per outcome) of each row's study."""
+def _outcome_fields(finals: pd.DataFrame, outcome: str) -> dict[str, dict[str, str]]:
+    """Field -> study -> settled value of the outcome-level fields that can define
+    subgroups (instrument, construct); empty values are left out."""
+    meta = finals[(finals["table"] == "outcome") & (finals["outcome"] == outcome)]
+    found: dict[str, dict[str, str]] = {}
+    for field in OUTCOME_SUBGROUPS:
+        rows = meta.loc[meta["field"] == field, ["study", "value"]]
+        found[field] = {
+            s: str(v).strip() for s, v in rows.itertuples(index=False) if str(v or "").strip()
+        }
+    return found
+
+
+def _codes(
+    review: Review, studies: pd.Series, outcome: str, fields: dict[str, dict[str, str]]
+) -> pd.DataFrame:
+    """Facet codes, the outcome-level fields (a facet of the same name takes the column)
+    and quality (the overall risk-of-bias rating of the study, or of the study's outcome
+    for a tool assessed per outcome) of each row's study."""
     codes = review.classification_table()
     quality = review.study_quality(outcome)
+    own = {f: studies.map(v) for f, v in fields.items() if f not in codes.columns}
     frame = pd.DataFrame(
         {facet: studies.map(codes[facet]) for facet in codes.columns}
+        | own
         | {"quality": studies.map(quality)},
         index=studies.index,
     ).astype(object)
@@ -157,8 +177,9 @@ def extraction_table(
     -------
     ExtractionTable
         ``data`` has the columns study, comparison, one per classification facet,
-        quality, source, yi, vi, n1i, n2i and the raw columns, all present (NaN when
-        unknown).
+        instrument, construct, quality, source, yi, vi, n1i, n2i and the raw columns, all
+        present (NaN when unknown). A facet named ``instrument`` or ``construct`` keeps
+        its column and the outcome-level field of that name is not added.
 
     Notes
     -----
@@ -185,11 +206,12 @@ def extraction_table(
     >>> for arm, role, mean, se in (("peer", "intervention", 22.0, 0.8), ("tau", "control",
     ...                                                                  20.0, 1.0)):
     ...     _ = review.extract_arm("ann", "Lee 2019", arm, role=role, n_randomised=40)
-    ...     _ = review.extract_value("ann", "Lee 2019", "recovery", arm, n=36, mean=mean, se=se)
+    ...     _ = review.extract_value("ann", "Lee 2019", "recovery", arm, n=36, mean=mean, se=se,
+    ...                              construct="Personal recovery")
     >>> table = extraction_table(review, "recovery")
-    >>> table.data[["study", "n1i", "sd1i", "yi"]].round(4)
-          study   n1i  sd1i      yi
-    0  Lee 2019  36.0   4.8  0.3641
+    >>> table.data[["study", "construct", "n1i", "sd1i", "yi"]].round(4)
+          study          construct   n1i  sd1i      yi
+    0  Lee 2019  Personal recovery  36.0   4.8  0.3641
     >>> review.close()
     """
     spec = review.protocol.outcomes.get(outcome)
@@ -210,7 +232,7 @@ def extraction_table(
         [checks, unit_checks, _measure_checks(reported, measure, set(table["study"]))]
     )
     table = pd.concat([table, extra.drop(columns="measure")], ignore_index=True)
-    data = _layout(review, table, binary, outcome)
+    data = _layout(review, table, binary, outcome, _outcome_fields(finals, outcome))
     audit = pd.concat([audit, multi_audit, _source_audit(extra, use)], ignore_index=True)
     result = ExtractionTable(outcome, measure, data, checks, audit, how, use)
     with review.store.read() as conn:
@@ -324,14 +346,21 @@ def _source_audit(extra: pd.DataFrame, use: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _layout(review: Review, table: pd.DataFrame, binary: bool, outcome: str) -> pd.DataFrame:
-    """The columns in their order: identifiers, facets, quality, source, effect, raw."""
+def _layout(
+    review: Review,
+    table: pd.DataFrame,
+    binary: bool,
+    outcome: str,
+    fields: dict[str, dict[str, str]],
+) -> pd.DataFrame:
+    """The columns in their order: identifiers, facets, instrument and construct,
+    quality, source, effect, raw."""
     table = table.reset_index(drop=True)
     for column in ["n1i", "n2i", *_RAW[binary]]:
         if column not in table.columns:
             table[column] = math.nan
     table = table.astype({"yi": float, "vi": float, "n1i": float, "n2i": float})
-    codes = _codes(review, table["study"], outcome)
+    codes = _codes(review, table["study"], outcome, fields)
     first = table[["study", "comparison"]]
     rest = table[["source", "yi", "vi", "n1i", "n2i", *_RAW[binary]]]
     return pd.concat([first, codes, rest], axis=1)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from metasift.errors import InputError, MetasiftWarning
-from metasift.review.analysis_plan import AnalysisOptions, value_key
+from metasift.review.analysis_plan import OUTCOME_SUBGROUPS, AnalysisOptions, value_key
 from metasift.review.extraction_table import ExtractionTable, extraction_table
 from metasift.stats import effect_sizes
 
@@ -26,7 +26,7 @@ __all__ = ["NOTE_COLUMNS", "analysable", "collecting", "excluded_rows", "partici
 #: Columns of the notes frame of an outcome.
 NOTE_COLUMNS = ["outcome", "stratum", "context", "kind", "message"]
 #: Columns every analysed frame has, whatever the extraction table held.
-_NEEDED = ("comparison", "quality", "source", "n1i", "n2i")
+_NEEDED = ("comparison", *OUTCOME_SUBGROUPS, "quality", "source", "n1i", "n2i")
 _SMD_RAW = ("m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i")
 
 

@@ -9,7 +9,11 @@ import numpy as np
 import pandas as pd
 
 from metasift.errors import InputError
-from metasift.review.analysis_plan import AnalysisOptions, check_analysis_plan
+from metasift.review.analysis_plan import (
+    OUTCOME_SUBGROUPS,
+    AnalysisOptions,
+    check_analysis_plan,
+)
 from metasift.stats import MetaResult, meta_analysis
 from metasift.synthesis._cells import (
     ALL_STUDIES,
@@ -32,23 +36,50 @@ __all__ = ["run_analysis"]
 
 
 class _Context:
-    """What every stratum of a review shares: the review's facets, characteristics and
-    the notes list of the outcome."""
+    """What every stratum of a review shares: the review's facets and characteristics."""
 
     def __init__(self, review: Review) -> None:
         facets = review.protocol.classification.facets
         self.categories = {name: list(spec.categories) for name, spec in facets.items()}
         self.characteristics = review.characteristics_table()
 
+    def declared(self, subgroup: str) -> list[str]:
+        """The declared categories of a facet; none for an outcome field (instrument,
+        construct), whose categories are the values found in the outcome's table."""
+        return self.categories.get(subgroup, [])
+
+    def outcome_fields(self) -> list[str]:
+        """The outcome-level fields the extraction table carries (a facet of the same
+        name takes their column)."""
+        return [f for f in OUTCOME_SUBGROUPS if f not in self.categories]
+
 
 def _facets(options: AnalysisOptions, categories: dict[str, list[str]]) -> dict[str, str]:
-    """Facet -> "pre-specified" / "post hoc" of the subgroup analyses to run."""
+    """Subgroup (facet or outcome field) -> "pre-specified" / "post hoc" of the subgroup
+    analyses to run; outcome fields only when the plan names them."""
     chosen: dict[str, str] = dict.fromkeys(categories, "pre-specified")
     if options.subgroups is not None:
         chosen = dict(options.subgroups)
     if options.comparators == "apart":
         chosen.pop(options.comparator_facet, None)  # one category per stratum
     return chosen
+
+
+def _left_out_note(
+    data: pd.DataFrame, subgroup: str, context: _Context, ids: dict[str, str]
+) -> list[dict[str, Any]]:
+    """A note counting the comparisons an outcome-field subgroup analysis leaves out
+    because their study recorded no value for the field."""
+    if subgroup in context.categories:
+        return []
+    missing = data.loc[data[subgroup].isna(), "slab"].tolist()
+    if not missing:
+        return []
+    message = (
+        f"{len(missing)} comparison(s) without a {subgroup} are left out of the subgroup "
+        f"analysis: {'; '.join(missing)}"
+    )
+    return [ids | {"context": f"subgroups by {subgroup}", "kind": "check", "message": message}]
 
 
 def _studies_frame(
@@ -95,10 +126,9 @@ def _stratum(
     cell = ids | {"facet": "all", "category": ALL_STUDIES, "analysis": "main"}
     pooled, tests, subgroups = [cell_row(cell, data, main, options)], [], {}
     for facet, kind in _facets(options, context.categories).items():
+        notes += _left_out_note(data, facet, context, note_ids)
         with collecting(notes, note_ids, f"subgroups by {facet}"):
-            rows, test, res = facet_cells(
-                ids, data, facet, context.categories[facet], kind, options
-            )
+            rows, test, res = facet_cells(ids, data, facet, context.declared(facet), kind, options)
         pooled += rows
         tests.append(test)
         if res is not None:
@@ -114,7 +144,9 @@ def _stratum(
         "subgroup_tests": pd.DataFrame(tests, columns=TEST_COLUMNS),
         "sensitivity": pd.DataFrame(sens.rows, columns=SENSITIVITY_COLUMNS),
         "publication_bias": pd.DataFrame(checks.rows, columns=BIAS_COLUMNS),
-        "studies": _studies_frame(note_ids, data, main, options, list(context.categories)),
+        "studies": _studies_frame(
+            note_ids, data, main, options, [*context.categories, *context.outcome_fields()]
+        ),
         "notes": pd.DataFrame(notes, columns=NOTE_COLUMNS),
     }
     return OutcomeSynthesis(

@@ -133,8 +133,9 @@ class SynthesisResults:
     Notes
     -----
     Each table stacks the outcomes' rows in a fixed order (outcomes as in review.toml,
-    facets as in the plan, categories as in ``[classification.facets]``), so that the same
-    store and protocol give the same tables.
+    subgroups as in the plan, categories as in ``[classification.facets]``, or sorted for
+    the outcome fields ``instrument`` and ``construct``), so that the same store and
+    protocol give the same tables.
     """
 
     plan: AnalysisPlan = field(repr=False)
@@ -176,8 +177,9 @@ class SynthesisResults:
 
     def studies(self) -> pd.DataFrame:
         """The comparisons analysed: outcome, stratum, study, comparison, one column per
-        facet, quality, yi, vi, sei, weight (% in the main analysis), n1i, n2i, ci_lb,
-        ci_ub (z-based, at the plan's level)."""
+        facet, instrument and construct (the study's outcome-level fields; a facet of
+        that name takes the column), quality, yi, vi, sei, weight (% in the main
+        analysis), n1i, n2i, ci_lb, ci_ub (z-based, at the plan's level)."""
         return self._stack("studies")
 
     def notes(self) -> pd.DataFrame:
