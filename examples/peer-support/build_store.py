@@ -101,9 +101,14 @@ def _outcome_row(review: Review, row: pd.Series, several: bool) -> None:
                 mean=float(row[f"mean_{suffix}"]),
                 sd=float(row[f"sd_{suffix}"]),
                 instrument=row["instrument"],
+                construct=row["outcome_subcategory"],
                 timepoint=f"{row['time_weeks']:g} (time_weeks)",
                 **({"direction": direction} if direction else {}),
             )
+    if not has_msd:  # the outcome's construct is recorded with the arm values otherwise
+        review.extract_value(
+            CODER, study, outcome, "peer support", construct=row["outcome_subcategory"]
+        )
     sizes = {
         name: int(row[col])
         for name, col in (("n1i", "n_ps"), ("n2i", "n_ctrl"))
