@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 from review_support import write_protocol
-from test_extraction import SECTIONS, _extract
+from test_extraction import SECTIONS, _extract, _fill_for
 
 from metasift.errors import InputError
 from metasift.review import Review
@@ -70,14 +70,6 @@ def test_construct_is_recorded_and_compared(tmp_path: Path, database_url: str) -
         _check_table(review)
         with pytest.raises(InputError, match=r"direction = 'up': use higher or lower"):
             review.extract_value("ann", "Two 2015", OUTCOME, "peer", direction="up")
-
-
-def _fill_for(source: Path, target: Path, extractor: str) -> None:
-    book = load_workbook(source)
-    for tab in ("characteristics", "arms", "values", "effects", "availability"):
-        for row in book[tab].iter_rows(min_row=2):
-            row[1].value = extractor
-    book.save(target)
 
 
 def test_workbook_round_trip_carries_construct(tmp_path: Path, database_url: str) -> None:
