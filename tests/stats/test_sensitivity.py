@@ -454,3 +454,31 @@ def test_harrer_2021_thirdwave_leave_one_out() -> None:
     assert {res.slab[i] for i in np.argsort(res.estimate)[:2]} == expected
     assert {res.slab[i] for i in np.argsort(res.i2_q)[:2]} == expected
     assert (res.estimate < res.overall.estimate)[[study.index(s) for s in expected]].all()
+
+
+def test_a_fitted_result_passes_on_its_model() -> None:
+    # metafor's leave1out, cumul, influence and trimfill of an rma fit use its method,
+    # test and level; the same holds when a MetaResult is passed.
+    from pathlib import Path
+
+    import pandas as pd
+
+    from metasift.stats import cumulative, influence, leave_one_out, meta_analysis, trim_and_fill
+
+    data = Path(__file__).parents[1] / "data" / "peer-support" / "smit2022_personal_recovery.csv"
+    studies = pd.read_csv(data)
+    yi, vi = studies["g"].to_numpy(), studies["g_se"].to_numpy() ** 2
+    fit = meta_analysis(yi, vi, method="DL", test="knha", level=0.9)
+    given = {"method": "DL", "test": "knha", "level": 0.9}
+    for function in (leave_one_out, cumulative, influence, trim_and_fill):
+        inherited = function(fit).to_frame()
+        explicit = function(yi, vi, **given).to_frame()
+        pd.testing.assert_frame_equal(inherited, explicit, check_exact=True)
+        default = function(yi, vi).to_frame()  # arrays: REML, z, 0.95 as before
+        assert not default.equals(explicit)
+    # an option given explicitly still wins over the fit's
+    pd.testing.assert_frame_equal(
+        leave_one_out(fit, method="REML", test="z", level=0.95).to_frame(),
+        leave_one_out(yi, vi).to_frame(),
+        check_exact=True,
+    )

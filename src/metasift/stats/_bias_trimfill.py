@@ -15,7 +15,7 @@ from metasift.errors import ConvergenceWarning, InputError
 from metasift.stats._bias_common import need_studies, regression, warn_few_studies
 from metasift.stats._format import html, one_row, with_notes
 from metasift.stats._kernels import FloatArray
-from metasift.stats._validate import check_known, effect_arrays
+from metasift.stats._validate import check_known, effect_arrays, model_options
 from metasift.stats.batch import check_options
 from metasift.stats.pooling import MetaResult, meta_analysis
 
@@ -214,9 +214,9 @@ def trim_and_fill(
     *,
     sei: ArrayLike | None = None,
     slab: Sequence[Any] | ArrayLike | None = None,
-    method: str = "REML",
-    test: str = "z",
-    level: float = 0.95,
+    method: str | None = None,
+    test: str | None = None,
+    level: float | None = None,
     estimator: str = "L0",
     side: str | None = None,
     maxiter: int = 100,
@@ -230,7 +230,8 @@ def trim_and_fill(
         As in :func:`metasift.stats.bias.egger_test`.
     method, test, level
         Model of every meta-analysis in the procedure, as in :func:`metasift.meta_analysis`
-        (metafor's "equal-equal" or "random-random" approach).
+        (metafor's "equal-equal" or "random-random" approach); by default those of ``yi``
+        when it is a fitted :class:`MetaResult`, else "REML", "z" and 0.95.
     estimator : {"L0", "R0"}
         Estimator of the number of missing studies (default L0, as metafor).
     side : {"left", "right"}, optional
@@ -282,6 +283,7 @@ def trim_and_fill(
     [-0.078, -0.188, -0.308, -0.378, -0.468]
     """
     y, v, labels = effect_arrays(yi, vi, sei, slab)
+    method, test, level = model_options(yi, vi, sei, method, test, level)
     check_options(method, test, level)
     check_known("estimator", estimator, ESTIMATORS)
     if not (isinstance(maxiter, int) and maxiter >= 1):

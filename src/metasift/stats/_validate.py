@@ -117,3 +117,24 @@ def effect_arrays(
     """Validated ``(y, v, labels)`` (:func:`study_arrays`) of arrays or an EffectSizes."""
     yi, vi, slab, _ = effect_source(yi, vi, sei, slab)
     return study_arrays(yi, vi, sei, slab)
+
+
+def model_options(
+    yi: Any,
+    vi: ArrayLike | None,
+    sei: ArrayLike | None,
+    method: str | None,
+    test: str | None,
+    level: float | None,
+) -> tuple[str, str, float]:
+    """``(method, test, level)``: those given, else those of a fitted result passed as
+    ``yi`` (as metafor's functions on an ``rma`` object inherit its model), else "REML",
+    "z" and 0.95."""
+    fitted = vi is None and sei is None and hasattr(yi, "method") and hasattr(yi, "test")
+    if method is None:
+        method = str(yi.method) if fitted else "REML"
+    if test is None:
+        test = str(yi.test) if fitted else "z"
+    if level is None:
+        level = float(yi.level) if fitted and hasattr(yi, "level") else 0.95
+    return method, test, level

@@ -27,7 +27,7 @@ from metasift.stats._bias_common import (
 from metasift.stats._bias_failsafe import FailSafeNResult, fail_safe_n
 from metasift.stats._bias_trimfill import TrimFillResult, trim_and_fill
 from metasift.stats._format import fmt, html, one_row, with_notes
-from metasift.stats._validate import check_known, effect_arrays
+from metasift.stats._validate import check_known, effect_arrays, model_options
 from metasift.stats.batch import check_options
 from metasift.stats.metareg import MetaRegressionResult
 
@@ -270,32 +270,13 @@ def egger_test(
     (-0.114, -0.28, 0.052)
     """
     y, v, labels = effect_arrays(yi, vi, sei, slab)
-    method, test, level = _model_options(yi, vi, sei, method, test, level)
+    method, test, level = model_options(yi, vi, sei, method, test, level)
     check_options(method, test, level)
     need_studies(y.size, 3, "egger_test")
     note = warn_few_studies(y.size, "egger_test")
     return _egger(y, v, labels, predictor=predictor, model=model, method=method, test=test,
                   level=level, sizes=(ni, n1i, n2i), tau2=tau2,
                   notes=() if note is None else (note,))  # fmt: skip
-
-
-def _model_options(
-    yi: Any,
-    vi: ArrayLike | None,
-    sei: ArrayLike | None,
-    method: str | None,
-    test: str | None,
-    level: float | None,
-) -> tuple[str, str, float]:
-    """Options not given are those of a fitted result passed as ``yi``, else the defaults."""
-    fitted = vi is None and sei is None and hasattr(yi, "method") and hasattr(yi, "test")
-    if method is None:
-        method = str(yi.method) if fitted else "REML"
-    if test is None:
-        test = str(yi.test) if fitted else "z"
-    if level is None:
-        level = float(yi.level) if fitted and hasattr(yi, "level") else 0.95
-    return method, test, level
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from scipy import special
 from metasift.errors import ConvergenceWarning, InputError
 from metasift.stats._format import four_decimals, html, with_notes
 from metasift.stats._kernels import FloatArray
-from metasift.stats._validate import effect_arrays
+from metasift.stats._validate import effect_arrays, model_options
 from metasift.stats.batch import BatchResult, check_options, meta_analysis_batch
 from metasift.stats.pooling import MetaResult, meta_analysis
 
@@ -195,9 +195,9 @@ def leave_one_out(
     *,
     sei: ArrayLike | None = None,
     slab: Sequence[Any] | ArrayLike | None = None,
-    method: str = "REML",
-    test: str = "z",
-    level: float = 0.95,
+    method: str | None = None,
+    test: str | None = None,
+    level: float | None = None,
     tau2: float | None = None,
 ) -> SensitivityResult:
     """Meta-analysis repeated with each study left out in turn (metafor's ``leave1out``).
@@ -211,7 +211,9 @@ def leave_one_out(
     slab : sequence of str, optional
         Study labels.
     method, test, level, tau2
-        As in :func:`metasift.meta_analysis`.
+        As in :func:`metasift.meta_analysis`; method, test and level default to those of
+        ``yi`` when it is a fitted :class:`MetaResult` (as metafor's functions on an
+        ``rma`` fit), else "REML", "z" and 0.95.
 
     Returns
     -------
@@ -239,6 +241,7 @@ def leave_one_out(
     'Study 4'
     """
     y, v, labels = effect_arrays(yi, vi, sei, slab)
+    method, test, level = model_options(yi, vi, sei, method, test, level)
     check_options(method, test, level)
     k = y.size
     if k < 2:
@@ -302,9 +305,9 @@ def cumulative(
     slab: Sequence[Any] | ArrayLike | None = None,
     order: ArrayLike | None = None,
     descending: bool = False,
-    method: str = "REML",
-    test: str = "z",
-    level: float = 0.95,
+    method: str | None = None,
+    test: str | None = None,
+    level: float | None = None,
     tau2: float | None = None,
 ) -> SensitivityResult:
     """Cumulative meta-analysis: studies added one at a time (metafor's ``cumul``).
@@ -319,7 +322,9 @@ def cumulative(
     descending : bool
         Sort from the largest value down (metafor's ``decreasing=TRUE``).
     method, test, level, tau2
-        As in :func:`metasift.meta_analysis`.
+        As in :func:`metasift.meta_analysis`; method, test and level default to those of
+        ``yi`` when it is a fitted :class:`MetaResult` (as metafor's functions on an
+        ``rma`` fit), else "REML", "z" and 0.95.
 
     Returns
     -------
@@ -347,6 +352,7 @@ def cumulative(
     [0.65, 0.5036, 0.3724, 0.374]
     """
     y, v, labels = effect_arrays(yi, vi, sei, slab)
+    method, test, level = model_options(yi, vi, sei, method, test, level)
     check_options(method, test, level)
     k = y.size
     if order is None:
@@ -462,9 +468,9 @@ def influence(
     *,
     sei: ArrayLike | None = None,
     slab: Sequence[Any] | ArrayLike | None = None,
-    method: str = "REML",
-    test: str = "z",
-    level: float = 0.95,
+    method: str | None = None,
+    test: str | None = None,
+    level: float | None = None,
 ) -> InfluenceResult:
     """Outlier and influence diagnostics of each study (metafor's ``influence.rma.uni``).
 
@@ -473,7 +479,8 @@ def influence(
     yi, vi, sei, slab
         As in :func:`leave_one_out`.
     method, test, level
-        As in :func:`metasift.meta_analysis`.
+        As in :func:`metasift.meta_analysis`; by default those of ``yi`` when it is a
+        fitted :class:`MetaResult`, else "REML", "z" and 0.95.
 
     Returns
     -------
@@ -512,6 +519,7 @@ def influence(
     ('Study 1', 'Study 4')
     """
     y, v, labels = effect_arrays(yi, vi, sei, slab)
+    method, test, level = model_options(yi, vi, sei, method, test, level)
     check_options(method, test, level)
     k = y.size
     if k < 3:
