@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from metasift.errors import InputError
 from metasift.review._schema import Reviewer, Study, StudyEvent, StudyReport
@@ -136,6 +136,16 @@ def record_items(
         if rows:
             conn.execute(StudyEvent.__table__.insert(), rows)
     return len(rows)
+
+
+def events_version(conn: Connection, kind: str) -> tuple[int, int]:
+    """(count, largest id) of the study events of ``kind``: events are never changed or
+    deleted, so an unchanged pair means unchanged events, even when concurrent writers
+    commit their ids out of order."""
+    row = conn.execute(
+        select(func.count(StudyEvent.id), func.max(StudyEvent.id)).where(StudyEvent.kind == kind)
+    ).one()
+    return int(row[0]), int(row[1] or 0)
 
 
 def coded_items(conn: Connection, kind: str) -> pd.DataFrame:

@@ -41,10 +41,19 @@ class StudyWork(AppraisalWork):
             return classification.studies_frame(conn)
 
     def _status(self, kind: str) -> pd.DataFrame:
-        coders = self.protocol.coders(classification.SECTIONS[kind])
+        """:func:`classification.item_status` of ``kind`` (extraction: by study), derived
+        again only when events of that kind were added since the last call: a run of the
+        analysis plan and the report ask for it many times."""
         with self.store.read() as conn:
+            version = classification.events_version(conn, kind)
+            cached = self._status_cache.get(kind)
+            if cached is not None and cached[0] == version:
+                return cached[1].copy()
             coded = classification.coded_items(conn, kind)
-        return classification.item_status(coded, coders)
+        coders = self.protocol.coders(classification.SECTIONS[kind])
+        status = classification.item_status(coded, coders, by_study=kind == "extraction")
+        self._status_cache[kind] = (version, status)
+        return status.copy()
 
     def _ratings(self, kind: str, items: Sequence[str]) -> pd.DataFrame:
         """Coders' values before consensus, (study, item) x coder, where all coded."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -40,6 +40,10 @@ class ExtractionWork:
 
     store: Store
     protocol: Protocol
+
+    if TYPE_CHECKING:  # provided by StudyWork
+
+        def _status(self, kind: str) -> pd.DataFrame: ...
 
     def _extract(self, extractor: str, study: str, items: dict[str, Any], origin: str) -> int:
         events = {item: (value, "") for item, value in items.items()}
@@ -125,10 +129,7 @@ class ExtractionWork:
     def extraction_status(self) -> pd.DataFrame:
         """Field-level comparison: per study and item, status (pending, agreed, conflict,
         resolved), final value and each extractor's value (once all have extracted)."""
-        coders = self.protocol.coders("characteristics")
-        with self.store.read() as conn:
-            coded = classification.coded_items(conn, "extraction")
-        return classification.item_status(coded, coders, by_study=True)
+        return self._status("extraction")
 
     def extraction_conflicts(self) -> pd.DataFrame:
         """Fields on which the extractors differ (a field one of them left empty counts)."""

@@ -62,6 +62,8 @@ class Review(StudyWork, ExtractionWork):
         self.protocol = protocol
         self.store = store
         self.review_id = store.review_id()
+        #: kind -> (events version, item status): derived state reused until events change
+        self._status_cache: dict[str, tuple[tuple[int, int], pd.DataFrame]] = {}
 
     @classmethod
     def create(cls, folder: str | Path, title: str = "Untitled review") -> Review:
