@@ -219,3 +219,25 @@ def test_effects_round_trip_through_sheets(tmp_path: Path, suffix: str) -> None:
         _extract(single)
         assert after.equals(single.extraction_table("personal_recovery").data)
         assert len(after) == 3
+
+
+def test_smd_convention_of_arm_effects(tmp_path: Path) -> None:
+    from metasift.stats import effect_sizes
+
+    path = write_protocol(tmp_path, "", **{_BLOCK: ONE_EXTRACTOR})
+    set_analysis(path, smd_convention="revman5")
+    arms = {"m1i": 22.0, "sd1i": 5.0, "n1i": 38, "m2i": 20.0, "sd2i": 6.0, "n2i": 38}
+    with Review.open(tmp_path) as review:
+        for label in ("Both 2015", "Labels 2020", "Other 2019"):
+            review.add_study(label)
+        _extract(review)
+        for convention in ("revman5", "metafor", "cma"):
+            given = None if convention == "revman5" else convention  # revman5: the plan's
+            table = review.extraction_table("personal_recovery", smd_convention=given).data
+            row = table.set_index("study").loc["Both 2015"]
+            expected = effect_sizes("SMD", **arms, convention=convention)
+            assert row["source"] == "arms"
+            assert row["yi"] == pytest.approx(float(expected.yi[0]), rel=RTOL_CLOSED_FORM)
+            assert row["vi"] == pytest.approx(float(expected.vi[0]), rel=RTOL_CLOSED_FORM)
+        with pytest.raises(InputError, match=r"smd_convention = 'spss': use one of"):
+            review.extraction_table("personal_recovery", smd_convention="spss")

@@ -194,9 +194,10 @@ class ExtractionWork:
         measure: str = "SMD",
         multi_arm: str | None = None,
         effects: str | None = None,
+        smd_convention: str | None = None,
     ) -> ExtractionTable:
         """The analysable table of an outcome (see :func:`extraction_table`)."""
-        return extraction_table(self, outcome, measure, multi_arm, effects)
+        return extraction_table(self, outcome, measure, multi_arm, effects, smd_convention)
 
     def settle_multi_arm(
         self,

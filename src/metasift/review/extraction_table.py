@@ -20,6 +20,7 @@ from metasift.review.extraction_convert import arm_mean_sd, convert_arms, outcom
 from metasift.review.extraction_units import convert_units, effect_factor
 from metasift.review.protocol import OutcomeSpec
 from metasift.stats import arms_to_comparisons, effect_sizes
+from metasift.stats.effects import CONVENTIONS
 
 if TYPE_CHECKING:
     from metasift.review.project import Review
@@ -153,6 +154,7 @@ def extraction_table(
     measure: str = "SMD",
     multi_arm: str | None = None,
     effects: str | None = None,
+    smd_convention: str | None = None,
 ) -> ExtractionTable:
     """The analysable table of ``outcome`` from the settled extraction of every study.
 
@@ -172,6 +174,10 @@ def extraction_table(
         only when it has no usable arm values; "reported": a study's precomputed effects
         (of this measure) used when it has them, its arms otherwise. Default
         ``[analysis] effects`` of the protocol, else "arms".
+    smd_convention : {"metafor", "revman5", "cma"}, optional
+        Small-sample correction and variance of SMDs computed from arm values (see
+        :func:`metasift.effect_sizes`); default ``[analysis] smd_convention`` of the
+        protocol, else "metafor".
 
     Returns
     -------
@@ -219,6 +225,9 @@ def extraction_table(
         raise InputError(f"outcome {outcome!r} is not in [outcomes] of review.toml")
     how = _choice(multi_arm, review.protocol, "multi_arm", MULTI_ARM, outcome)
     use = _choice(effects, review.protocol, "effects", EFFECTS, outcome)
+    convention = _choice(
+        smd_convention, review.protocol, "smd_convention", tuple(CONVENTIONS), outcome
+    )
     measure, binary = measure.upper(), measure.upper() in _BINARY
     finals = review.extraction_values()
     keep, checks, audit = _arm_rows(finals, outcome, spec, measure)
@@ -226,7 +235,7 @@ def extraction_table(
     usable = reported[reported["measure"] == measure]
     if use == "reported":
         keep = keep[~keep["study"].isin(set(usable["study"]))] if len(keep) else keep
-    table, multi_audit = _comparisons(keep, how, measure, binary)
+    table, multi_audit = _comparisons(keep, how, measure, binary, convention)
     extra = usable[~usable["study"].isin(set(table["study"]))]
     checks = pd.concat(
         [checks, unit_checks, _measure_checks(reported, measure, set(table["study"]))]
@@ -273,7 +282,7 @@ def _arm_rows(
 
 
 def _comparisons(
-    arms: pd.DataFrame, how: str, measure: str, binary: bool
+    arms: pd.DataFrame, how: str, measure: str, binary: bool, convention: str
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     if arms.empty:
         return pd.DataFrame(columns=["study", "comparison", "source", "yi", "vi"]), pd.DataFrame()
@@ -282,7 +291,8 @@ def _comparisons(
     multi = arms_to_comparisons(frame, how=how, outcome="binary" if binary else "continuous")
     comp = multi.comparisons
     names = ("ai", "n1i", "ci", "n2i") if binary else ("m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i")
-    es = effect_sizes(measure, data=comp, **{k: k for k in names})
+    smd = {"convention": convention} if measure == "SMD" else {}
+    es = effect_sizes(measure, data=comp, **{k: k for k in names}, **smd)
     return comp.assign(source="arms", yi=es.yi, vi=es.vi), multi.audit
 
 

@@ -16,7 +16,6 @@ import pandas as pd
 from metasift.errors import InputError, MetasiftWarning
 from metasift.review.analysis_plan import OUTCOME_SUBGROUPS, AnalysisOptions, value_key
 from metasift.review.extraction_table import ExtractionTable, extraction_table
-from metasift.stats import effect_sizes
 
 if TYPE_CHECKING:
     from metasift.review import Review
@@ -27,7 +26,6 @@ __all__ = ["NOTE_COLUMNS", "analysable", "collecting", "excluded_rows", "partici
 NOTE_COLUMNS = ["outcome", "stratum", "context", "kind", "message"]
 #: Columns every analysed frame has, whatever the extraction table held.
 _NEEDED = ("comparison", *OUTCOME_SUBGROUPS, "quality", "source", "n1i", "n2i")
-_SMD_RAW = ("m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i")
 
 
 @contextmanager
@@ -53,29 +51,6 @@ def _check_notes(table: ExtractionTable, ids: dict[str, str]) -> list[dict[str, 
         message = f"{where}: {row.check}: {row.detail}{cut}"
         notes.append(ids | {"context": "extraction", "kind": "check", "message": message})
     return notes
-
-
-def _convention(data: pd.DataFrame, options: AnalysisOptions) -> pd.DataFrame:
-    """Recompute the SMDs of rows from arm values under the plan's ``smd_convention``
-    (the extraction table uses metafor's: Hedges' g with the exact correction)."""
-    if options.measure != "SMD" or options.smd_convention == "metafor":
-        return data
-    rows = (data["source"] == "arms") & data[list(_SMD_RAW)].notna().all(axis=1)
-    if rows.any():
-        raw = data.loc[rows, list(_SMD_RAW)].astype(float)
-        es = effect_sizes(
-            "SMD",
-            m1i="m1i",
-            sd1i="sd1i",
-            n1i="n1i",
-            m2i="m2i",
-            sd2i="sd2i",
-            n2i="n2i",
-            data=raw,
-            convention=options.smd_convention,
-        )
-        data.loc[rows, "yi"], data.loc[rows, "vi"] = es.yi, es.vi
-    return data
 
 
 def _slabs(data: pd.DataFrame) -> list[str]:
@@ -109,12 +84,12 @@ def analysable(
             measure=options.measure,
             multi_arm=options.multi_arm,
             effects=options.effects,
+            smd_convention=options.smd_convention,
         )
         data = table.data.copy()
         for column in _NEEDED:
             if column not in data.columns:
                 data[column] = np.nan
-        data = _convention(data, options)
     notes += _check_notes(table, ids)
     ok = np.isfinite(data["yi"].astype(float)) & (data["vi"].astype(float) > 0)
     for row in data[~ok].itertuples(index=False):
