@@ -16,15 +16,12 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
-
 from metasift.errors import DataWarning
 from metasift.plots import PrismaCounts, prisma_flow, read_prisma_csv
 from metasift.plots.prisma_data import LIST_VARIABLES
 from metasift.report._blocks import Figure, Table
 from metasift.report._format import count
 from metasift.report._svg import SvgFigures
-from metasift.review._schema import Record
 from metasift.review.project import Review
 
 __all__ = ["PRISMA_FILES", "PrismaSection", "counts_table", "prisma_counts", "prisma_section"]
@@ -113,15 +110,7 @@ def _n(value: int | None) -> str:
     return NOT_REPORTED if value is None else count(value)
 
 
-def _has_records(review: Review) -> bool:
-    # One row is enough to know; the review's frames would read every record.
-    with review.store.read() as conn:
-        return conn.execute(select(Record.id).limit(1)).first() is not None
-
-
 def _store_counts(review: Review) -> tuple[PrismaCounts | None, list[str]]:
-    if not _has_records(review):
-        return None, []
     flow = review.prisma()
     identified = (
         flow.database_results
