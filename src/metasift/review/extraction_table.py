@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +17,7 @@ from metasift.review import multi_arm_audit
 from metasift.review.analysis_plan import OUTCOME_SUBGROUPS
 from metasift.review.extraction_convert import arm_mean_sd, convert_arms, outcome_values, se_like
 from metasift.review.extraction_units import convert_units, effect_factor
-from metasift.review.protocol import OutcomeSpec
+from metasift.review.protocol import OutcomeSpec, Protocol
 from metasift.stats import arms_to_comparisons, effect_sizes
 from metasift.stats.effects import CONVENTIONS
 
@@ -85,25 +84,35 @@ _BINARY = ("OR", "RR", "RD")
 _RAW = {False: ["m1i", "sd1i", "m2i", "sd2i"], True: ["ai", "bi", "ci", "di"]}
 
 
-def analysis_setting(protocol: Any, name: str, default: str, outcome: str = "") -> str:
-    """A setting of the protocol's ``[analysis]`` table for ``outcome`` (its own or its
-    group's override when the plan has them), whether the table is kept as a mapping or
-    as a model with attributes; ``default`` when it is not set.
+def analysis_setting(protocol: Protocol, name: str, default: str, outcome: str = "") -> str:
+    """A setting of the protocol's analysis plan for ``outcome`` (with the overrides of its
+    construct group and its own), or ``default`` when it is not set.
 
     Examples
     --------
-    >>> from types import SimpleNamespace
-    >>> analysis_setting(SimpleNamespace(analysis={"effects": "reported"}), "effects", "arms")
-    'reported'
-    >>> plan = SimpleNamespace(multi_arm="split", effects=None)
-    >>> analysis_setting(SimpleNamespace(analysis=plan), "effects", "arms")
-    'arms'
+    >>> from metasift.review.protocol import parse_protocol
+    >>> protocol = parse_protocol('''
+    ... [review]
+    ... title = "x"
+    ... [team]
+    ... reviewers = ["ann", "dana"]
+    ... [screening.title_abstract]
+    ... arbiter = "dana"
+    ... [outcomes.mood]
+    ... [analysis]
+    ... effects = "reported"
+    ... [analysis.outcomes.mood]
+    ... effects = "arms"
+    ... ''')
+    >>> analysis_setting(protocol, "effects", "arms"), analysis_setting(protocol, "effects",
+    ...                                                                  "arms", "mood")
+    ('reported', 'arms')
     """
-    plan = getattr(protocol, "analysis", None)
-    if outcome and callable(getattr(plan, "settings", None)):
-        spec = getattr(protocol, "outcomes", {}).get(outcome)
-        plan = plan.settings(outcome, getattr(spec, "group", ""))  # type: ignore[union-attr]
-    value = plan.get(name) if isinstance(plan, Mapping) else getattr(plan, name, None)
+    plan: Any = protocol.analysis
+    if outcome:
+        spec = protocol.outcomes.get(outcome)
+        plan = plan.settings(outcome, spec.group if spec is not None else "")
+    value = getattr(plan, name, None)
     return default if value in (None, "") else str(value)
 
 
